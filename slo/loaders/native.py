@@ -1,0 +1,215 @@
+"""The toolkit's own YAML format (``apiVersion: slo-toolkit/v1``), validated by a shipped JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slo.durations import Duration, parse_seconds
+from slo.errors import DefinitionError, Problem, SpecError
+from slo.loaders.schema_errors import validate
+from slo.loaders.yamlsrc import Document
+from slo.model import (
+    DEFAULT_POLICY,
+    SLO,
+    AlertPolicy,
+    BurnRateTier,
+    LatencySLI,
+    ProbeSLI,
+    PromQLTemplate,
+    RatioSLI,
+    RawRatioSLI,
+    Service,
+    TimeSliceSLI,
+    normalise_objective,
+    parse_period,
+)
+from slo.selectors import Matcher, Selector, normalise, parse_selector
+
+API_VERSION = "slo-toolkit/v1"
+SCHEMA = "slo-spec.schema.json"
+_OPS = {"equals": "=", "not": "!=", "regex": "=~", "not_regex": "!~"}
+
+
+def recognises(data: Any) -> bool:
+    return isinstance(data, dict) and (data.get("apiVersion") == API_VERSION or "services" in data)
+
+
+def matchers(spec: dict[str, Any] | None) -> tuple[Matcher, ...]:
+    out = []
+    for label, value in (spec or {}).items():
+        if isinstance(value, str):
+            out.append(Matcher(label, "=", value))
+        else:
+            ((kind, text),) = value.items()
+            out.append(Matcher(label, _OPS[kind], text))
+    return normalise(out)
+
+
+def selector(spec: str | dict[str, Any]) -> Selector:
+    if isinstance(spec, str):
+        return parse_selector(spec)
+    return Selector(spec["metric"], matchers(spec.get("labels")))
+
+
+def _sli(spec: dict[str, Any]) -> Any:
+    kinds = [k for k in ("ratio", "latency", "probe", "raw") if k in spec]
+    if len(kinds) != 1:
+        raise DefinitionError("give exactly one of 'ratio', 'latency', 'probe' or 'raw'")
+    kind = kinds[0]
+    slices = spec.get("slices")
+    if kind == "ratio":
+        r = spec["ratio"]
+        if ("good" in r) == ("bad" in r):
+            raise DefinitionError("give exactly one of 'good' or 'bad' besides 'total'", "ratio")
+        try:
+            inner: Any = RatioSLI(
+                selector(r["total"]),
+                selector(r["good"]) if "good" in r else None,
+                selector(r["bad"]) if "bad" in r else None,
+            )
+        except DefinitionError as exc:
+            raise exc.under("ratio") from None
+    elif kind == "latency":
+        lat = spec["latency"]
+        try:
+            inner = LatencySLI(Selector(lat["histogram"], matchers(lat.get("labels"))), parse_seconds(lat["under"]))
+        except DefinitionError as exc:
+            raise exc.under("latency") from None
+    elif kind == "probe":
+        try:
+            inner = ProbeSLI(selector(spec["probe"]))
+        except DefinitionError as exc:
+            raise exc.under("probe") from None
+        if slices is None:
+            slices = {"length": "1m", "target": 1.0}
+    else:
+        if slices is not None:
+            raise DefinitionError("a raw error-ratio SLI cannot be sliced", "slices")
+        try:
+            return RawRatioSLI(PromQLTemplate(spec["raw"]["error_ratio"]))
+        except DefinitionError as exc:
+            raise exc.under("raw.error_ratio") from None
+    if slices is None:
+        return inner
+    try:
+        return TimeSliceSLI(inner, Duration.parse(slices["length"]), slices.get("target", 1.0))
+    except DefinitionError as exc:
+        raise exc.under("slices") from None
+
+
+def _tier(spec: dict[str, Any]) -> BurnRateTier:
+    return BurnRateTier(
+        spec["name"],
+        spec["severity"],
+        Duration.parse(spec["long_window"]),
+        Duration.parse(spec["short_window"]),
+        spec["budget_spent"],
+        Duration.parse(spec["for"]) if "for" in spec else None,
+    )
+
+
+def alert_policy(spec: dict[str, Any] | None) -> AlertPolicy | None:
+    """``alerting:`` block → policy; ``enabled: false`` → no alerts."""
+    if spec is None:
+        return DEFAULT_POLICY
+    if spec.get("enabled", True) is False:
+        return None
+    tiers = DEFAULT_POLICY.tiers
+    if "tiers" in spec:
+        parsed = []
+        for i, t in enumerate(spec["tiers"]):
+            try:
+                parsed.append(_tier(t))
+            except DefinitionError as exc:
+                raise exc.under(f"tiers[{i}]") from None
+        tiers = tuple(parsed)
+    policy = AlertPolicy(
+        tiers=tiers,
+        absent_for=Duration.parse(spec.get("absent_for", "10m")),
+        budget_exhausted=spec.get("budget_exhausted", False),
+        name=spec.get("name"),
+        labels=spec.get("labels", {}),
+        annotations=spec.get("annotations", {}),
+        page_labels=spec.get("page_labels", {}),
+        ticket_labels=spec.get("ticket_labels", {}),
+    )
+    try:
+        return policy.without(*spec.get("disable_tiers", []))
+    except DefinitionError as exc:
+        raise exc.under("disable_tiers") from None
+
+
+def _slo(spec: dict[str, Any]) -> SLO:
+    try:
+        sli = _sli(spec["sli"])
+    except DefinitionError as exc:
+        raise exc.under("sli") from None
+    try:
+        period = parse_period(spec.get("period", "30d"), spec.get("timezone"))
+    except DefinitionError as exc:
+        raise exc.under("period") from None
+    try:
+        alerting = alert_policy(spec.get("alerting"))
+    except DefinitionError as exc:
+        raise exc.under("alerting") from None
+    try:
+        objective = normalise_objective(spec["objective"])
+    except DefinitionError as exc:
+        raise exc.under("objective") from None
+    return SLO(
+        name=spec["name"],
+        objective=objective,
+        sli=sli,
+        period=period,
+        description=spec.get("description", ""),
+        labels=spec.get("labels", {}),
+        alerting=alerting,
+    )
+
+
+def _service(spec: dict[str, Any]) -> Service:
+    slos = []
+    problems: list[DefinitionError] = []
+    for i, s in enumerate(spec["slos"]):
+        try:
+            slos.append(_slo(s))
+        except DefinitionError as exc:
+            problems.append(exc.under(f"slos[{i}]"))
+    if problems:
+        raise _Many(problems)
+    return Service(
+        name=spec["name"],
+        slos=tuple(slos),
+        team=spec.get("team"),
+        owner=spec.get("owner"),
+        labels=spec.get("labels", {}),
+        runbook_url=spec.get("runbook_url"),
+        dashboard_url=spec.get("dashboard_url"),
+        description=spec.get("description", ""),
+    )
+
+
+class _Many(Exception):
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.errors = errors
+
+
+def load(doc: Document) -> list[Service]:
+    """Validate one document against the schema, then build the model; all problems at once."""
+    problems = validate(doc, SCHEMA)
+    if problems:
+        raise SpecError(problems)
+    services: list[Service] = []
+    found: list[Problem] = []
+    for i, spec in enumerate(doc.data["services"]):
+        base = f"services[{i}]"
+        try:
+            services.append(_service(spec))
+        except _Many as many:
+            found.extend(doc.problem(e.under(base).path, e.message) for e in many.errors)
+        except DefinitionError as exc:
+            err = exc.under(base)
+            found.append(doc.problem(err.path, err.message))
+    if found:
+        raise SpecError(found)
+    return services

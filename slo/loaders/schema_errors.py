@@ -1,0 +1,87 @@
+"""JSON Schema validation with messages a person can act on, located by YAML path and line."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from slo.errors import Problem
+from slo.loaders.yamlsrc import Document, join
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``slo/schema``."""
+    return json.loads(resources.files("slo.schema").joinpath(name).read_text(encoding="utf-8"))
+
+
+def _path(error: ValidationError, base: str) -> str:
+    path = base
+    for part in error.absolute_path:
+        path = join(path, part)
+    return path
+
+
+def _describe(error: ValidationError) -> str:
+    v, value, expected = error.validator, error.instance, error.validator_value
+    if v == "type":
+        return f"must be of type {expected}, got {value!r}"
+    if v == "exclusiveMaximum":
+        return f"must be < {expected}, got {value!r}"
+    if v == "exclusiveMinimum":
+        return f"must be > {expected}, got {value!r}"
+    if v == "maximum":
+        return f"must be <= {expected}, got {value!r}"
+    if v == "minimum":
+        return f"must be >= {expected}, got {value!r}"
+    if v == "required":
+        missing = [k for k in expected if k not in value]
+        return f"missing required key {', '.join(repr(k) for k in missing)}"
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(value) - set(allowed))
+        return f"unknown key {', '.join(repr(k) for k in extra)} (allowed: {', '.join(allowed)})"
+    if v == "enum":
+        return f"must be one of {', '.join(repr(x) for x in expected)}, got {value!r}"
+    if v == "const":
+        return f"must be {expected!r}, got {value!r}"
+    if v == "pattern":
+        return f"{value!r} does not match the required form {expected}"
+    if v == "minItems":
+        return "must not be empty"
+    if v in ("minProperties", "maxProperties"):
+        return f"must have {'at least' if v == 'minProperties' else 'at most'} {expected} key(s)"
+    if v == "minLength":
+        return "must not be empty"
+    if v == "propertyNames":
+        return f"invalid key: {error.message}"
+    if v in ("oneOf", "anyOf") and error.context:
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        return _describe(deepest)
+    return error.message
+
+
+def validate(doc: Document, schema_name: str, data: Any = None, base: str = "") -> list[Problem]:
+    """All schema violations of ``data`` (default: the whole document), sorted by line."""
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
+    problems = []
+    for error in validator.iter_errors(doc.data if data is None else data):
+        # Descend into oneOf branches so messages name the deepest failing key.
+        target = error
+        if error.validator in ("oneOf", "anyOf") and error.context:
+            deepest = max(error.context, key=lambda e: len(e.absolute_path))
+            if len(deepest.absolute_path) > 0:
+                target = deepest
+                path = _path(error, base)
+                for part in deepest.absolute_path:
+                    path = join(path, part)
+                problems.append(doc.problem(path, _describe(target)))
+                continue
+        path = _path(error, base)
+        problems.append(doc.problem(path, _describe(target)))
+    return sorted(set(problems), key=lambda p: (p.line or 0, p.path, p.message))

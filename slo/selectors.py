@@ -1,0 +1,201 @@
+"""Typed PromQL selectors: the only place label values are quoted.
+
+A selector is a metric name plus label matchers. User input only ever reaches PromQL as a matcher
+value rendered by :func:`quote`, so a value such as ``"} or vector(1) #`` stays a harmless string.
+:func:`parse_selector` reads the plain ``metric{label="value"}`` form that OpenSLO and Sloth specs
+carry, so those specs become the same typed model as the DSL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from slo.errors import DefinitionError
+
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+OPERATORS = ("=", "!=", "=~", "!~")
+
+
+def quote(value: str) -> str:
+    """Render ``value`` as a PromQL double-quoted string literal."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """``label op "value"``; regex values are anchored by Prometheus itself."""
+
+    label: str
+    op: str
+    value: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label, str) or not LABEL_NAME.match(self.label):
+            raise DefinitionError(f"{self.label!r} is not a valid Prometheus label name")
+        if self.label.startswith("__") and self.label != "__name__":
+            raise DefinitionError(f"label name {self.label!r} is reserved by Prometheus")
+        if self.op not in OPERATORS:
+            raise DefinitionError(f"unknown matcher operator {self.op!r} (use one of {', '.join(OPERATORS)})")
+        if not isinstance(self.value, str):
+            raise DefinitionError(f"label {self.label!r}: value must be a string, got {self.value!r}")
+        if self.op in ("=~", "!~"):
+            try:
+                re.compile(self.value)
+            except re.error as exc:
+                raise DefinitionError(f"label {self.label!r}: invalid regular expression: {exc}") from None
+
+    def render(self) -> str:
+        return f"{self.label}{self.op}{quote(self.value)}"
+
+
+@dataclass(frozen=True)
+class Regex:
+    """Marks a label value in the DSL as a regular expression (``=~``), or a negated one (``!~``)."""
+
+    pattern: str
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class Not:
+    """Marks a label value in the DSL as a negative equality (``!=``)."""
+
+    value: str
+
+
+LabelValue = str | Regex | Not
+
+
+def matchers_from(labels: Mapping[str, LabelValue] | None) -> tuple[Matcher, ...]:
+    """Build sorted matchers from a ``{label: value}`` mapping (``Regex``/``Not`` for other operators)."""
+    out = []
+    for label, value in (labels or {}).items():
+        if isinstance(value, Regex):
+            out.append(Matcher(label, "!~" if value.negate else "=~", value.pattern))
+        elif isinstance(value, Not):
+            out.append(Matcher(label, "!=", value.value))
+        else:
+            out.append(Matcher(label, "=", value))
+    return normalise(out)
+
+
+def normalise(matchers: list[Matcher] | tuple[Matcher, ...]) -> tuple[Matcher, ...]:
+    """Sort matchers so equal selectors compare and render equal; reject duplicates."""
+    seen: set[tuple[str, str]] = set()
+    for m in matchers:
+        if (m.label, m.op) in seen:
+            raise DefinitionError(f"label {m.label!r} is matched twice with {m.op!r}")
+        seen.add((m.label, m.op))
+    return tuple(sorted(matchers, key=lambda m: (m.label, m.op, m.value)))
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A metric name and label matchers, e.g. ``http_requests_total{job="api"}``."""
+
+    metric: str
+    matchers: tuple[Matcher, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.metric, str) or not METRIC_NAME.match(self.metric):
+            raise DefinitionError(f"{self.metric!r} is not a valid Prometheus metric name")
+        object.__setattr__(self, "matchers", normalise(tuple(self.matchers)))
+
+    def render(self) -> str:
+        if not self.matchers:
+            return self.metric
+        return self.metric + "{" + ",".join(m.render() for m in self.matchers) + "}"
+
+    def with_metric(self, metric: str) -> Selector:
+        return Selector(metric, self.matchers)
+
+    def with_matchers(self, *extra: Matcher) -> Selector:
+        return Selector(self.metric, (*self.matchers, *extra))
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)
+      | (?P<op>=~|!~|!=|=)
+      | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)
+      | (?P<punct>[{},])
+    )""",
+    re.VERBOSE,
+)
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
+
+
+def _unquote(token: str) -> str:
+    if token[0] == "`":
+        return token[1:-1]
+    body, out, i = token[1:-1], [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            out.append(_ESCAPES.get(body[i + 1], "\\" + body[i + 1]))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    pos, out = 0, []
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise DefinitionError(f"cannot read {text[pos:pos + 20]!r} in selector {text!r}")
+        kind = m.lastgroup or ""
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+def parse_selector(text: str) -> Selector:
+    """Parse a plain instant-vector selector such as ``m{a="b",c=~"d.*"}``; anything else raises."""
+    if not isinstance(text, str):
+        raise DefinitionError(f"expected a PromQL selector string, got {text!r}")
+    toks = _tokens(text.strip())
+    metric: str | None = None
+    i = 0
+    if toks and toks[0][0] == "name":
+        metric = toks[0][1]
+        i = 1
+    matchers: list[Matcher] = []
+    if i < len(toks):
+        if toks[i] != ("punct", "{"):
+            raise DefinitionError(f"{text!r} is not a plain metric selector")
+        i += 1
+        while i < len(toks) and toks[i] != ("punct", "}"):
+            try:
+                (k1, label), (k2, op), (k3, value) = toks[i : i + 3]
+            except ValueError:
+                raise DefinitionError(f"{text!r}: incomplete label matcher") from None
+            if k1 != "name" or k2 != "op" or k3 != "str":
+                raise DefinitionError(f"{text!r}: expected label=\"value\" inside braces")
+            matchers.append(Matcher(label, op, _unquote(value)))
+            i += 3
+            if i < len(toks) and toks[i] == ("punct", ","):
+                i += 1
+        if i >= len(toks):
+            raise DefinitionError(f"{text!r}: missing closing brace")
+        i += 1
+    if i != len(toks):
+        raise DefinitionError(f"{text!r} is not a plain metric selector")
+    if metric is None:
+        names = [m for m in matchers if m.label == "__name__" and m.op == "="]
+        if not names:
+            raise DefinitionError(f"{text!r} has no metric name")
+        metric = names[0].value
+        matchers = [m for m in matchers if m is not names[0]]
+    return Selector(metric, tuple(matchers))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slo.errors import Problem, SpecError
-from slo.loaders import native, openslo, python_src, sloth
+from slo.loaders import native, python_src
 from slo.loaders.yamlsrc import Document, decode, load_documents
 from slo.model import Service
 
@@ -55,6 +55,8 @@ def expand(sources: Iterable[str | Path]) -> list[Path]:
 
 
 def _classify(doc: Document) -> str:
+    from slo.loaders import openslo, sloth
+
     data = doc.data
     if not isinstance(data, dict):
         raise SpecError(doc.problem("", f"expected a mapping at the top level, got {type(data).__name__}"))
@@ -75,6 +77,8 @@ def _classify(doc: Document) -> str:
 
 def load(sources: Iterable[str | Path]) -> Definitions:
     """Load every source; collect all problems from all files before failing."""
+    from slo.loaders import openslo, sloth
+
     problems: list[Problem] = []
     loaded: list[tuple[Service, str]] = []
     openslo_docs: list[Document] = []

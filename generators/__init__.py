@@ -1,0 +1,1 @@
+"""One module per generated artifact: pure functions from the SLO model to documents."""

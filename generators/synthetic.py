@@ -1,0 +1,186 @@
+"""Concrete label sets and counter values for synthetic test series.
+
+Generated unit tests need series that the SLO's selectors match (and, for the good traffic,
+that the bad-event selector does not). Values are found by trying candidates against the
+matchers themselves, so the tests exercise the real selectors rather than a copy of them.
+"""
+
+from __future__ import annotations
+
+import re
+from re import _parser as sre  # type: ignore[attr-defined]
+from typing import Any
+
+from slo.selectors import Matcher, Selector, quote
+
+_GENERIC = ("200", "500", "503", "x", "ok", "GET", "a", "0", "1", "/", "other")
+
+
+def _sample(parsed: Any) -> str | None:
+    """A short string matching a parsed regex, or None for constructs we do not sample."""
+    out: list[str] = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "NOT_LITERAL":
+            out.append("a" if chr(arg) != "a" else "b")
+        elif name == "ANY":
+            out.append("0")
+        elif name == "IN":
+            ch = _in_sample(arg)
+            if ch is None:
+                return None
+            out.append(ch)
+        elif name == "BRANCH":
+            piece = _sample(arg[1][0])
+            if piece is None:
+                return None
+            out.append(piece)
+        elif name == "SUBPATTERN":
+            piece = _sample(arg[-1])
+            if piece is None:
+                return None
+            out.append(piece)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _high, sub = arg
+            piece = _sample(sub)
+            if piece is None:
+                return None
+            out.append(piece * max(low, 1 if low == 0 and piece else low))
+        elif name == "AT":
+            continue
+        else:
+            return None
+    return "".join(out)
+
+
+def _in_sample(items: Any) -> str | None:
+    if items and str(items[0][0]) == "NEGATE":
+        for candidate in "xa0_":
+            if re.fullmatch(sre_compile_in(items), candidate):
+                return candidate
+        return None
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(arg)
+        if name == "RANGE":
+            return chr(arg[0])
+        if name == "CATEGORY":
+            return {"CATEGORY_DIGIT": "0", "CATEGORY_WORD": "a", "CATEGORY_SPACE": " "}.get(str(arg), "a")
+    return None
+
+
+def sre_compile_in(items: Any) -> str:
+    """Rebuild a character class for a negated-set check (only used on sampled candidates)."""
+    return "[^" + "".join(chr(a) for op, a in items if str(op) == "LITERAL") + "]"
+
+
+def regex_sample(pattern: str) -> str | None:
+    """A value matching ``pattern`` fully (Prometheus anchors regexes), if one is easy to find."""
+    try:
+        candidate = _sample(sre.parse(pattern))
+    except (re.error, RecursionError, TypeError, IndexError, ValueError):
+        return None
+    if candidate is not None and re.fullmatch(pattern, candidate):
+        return candidate
+    return None
+
+
+def satisfies(matcher: Matcher, value: str) -> bool:
+    """Whether a label value (``""`` for absent) satisfies a matcher, as Prometheus decides."""
+    if matcher.op == "=":
+        return value == matcher.value
+    if matcher.op == "!=":
+        return value != matcher.value
+    hit = re.fullmatch(matcher.value, value) is not None
+    return hit if matcher.op == "=~" else not hit
+
+
+def _candidates(matchers: list[Matcher]) -> list[str]:
+    pool: list[str] = []
+    for m in matchers:
+        if m.op == "=":
+            pool.append(m.value)
+        elif m.op == "=~":
+            sample = regex_sample(m.value)
+            if sample is not None:
+                pool.append(sample)
+    pool.extend(_GENERIC)
+    return list(dict.fromkeys(pool))
+
+
+def solve(required: list[Matcher], forbidden: list[Matcher] | None = None) -> dict[str, str] | None:
+    """Labels satisfying every ``required`` matcher and violating at least one ``forbidden`` one."""
+    forbidden = forbidden or []
+    labels = sorted({m.label for m in required} | {m.label for m in forbidden})
+    by_label = {lab: [m for m in required if m.label == lab] for lab in labels}
+    options: dict[str, list[str]] = {}
+    for lab in labels:
+        pool = _candidates(by_label[lab] + [m for m in forbidden if m.label == lab])
+        ok = [v for v in pool if all(satisfies(m, v) for m in by_label[lab])]
+        if "" not in ok and all(satisfies(m, "") for m in by_label[lab]):
+            ok.append("")
+        if not ok:
+            return None
+        options[lab] = ok
+    chosen = {lab: vals[0] for lab, vals in options.items()}
+    if forbidden:
+        if not all(satisfies(m, chosen[m.label]) for m in forbidden):
+            return {k: v for k, v in chosen.items() if v}
+        for m in forbidden:
+            for v in options[m.label]:
+                if not satisfies(m, v):
+                    chosen[m.label] = v
+                    return {k: val for k, val in chosen.items() if val}
+        return None
+    return {k: v for k, v in chosen.items() if v}
+
+
+def series_text(metric: str, labels: dict[str, str]) -> str:
+    """The ``metric{a="b"}`` text promtool expects for an input series."""
+    if not labels:
+        return metric
+    return metric + "{" + ",".join(f"{k}={quote(v)}" for k, v in sorted(labels.items())) + "}"
+
+
+def matches(selector: Selector, metric: str, labels: dict[str, str]) -> bool:
+    return selector.metric == metric and all(satisfies(m, labels.get(m.label, "")) for m in selector.matchers)
+
+
+def counter_values(segments: list[tuple[int, float]], start: float = 0.0) -> str:
+    """promtool's expanding notation for a counter: ``segments`` of (samples, increment per sample)."""
+    parts: list[str] = []
+    value = start
+    first = True
+    for count, step in segments:
+        if count <= 0:
+            continue
+        if first:
+            parts.append(f"{_fmt(value)}+{_fmt(step)}x{count - 1}")
+            value += step * (count - 1)
+            first = False
+        else:
+            value += step
+            parts.append(f"{_fmt(value)}+{_fmt(step)}x{count - 1}")
+            value += step * (count - 1)
+    return " ".join(parts)
+
+
+def gauge_values(segments: list[tuple[int, float | None]]) -> str:
+    """Constant gauge segments; ``None`` means no sample (a scrape that did not happen)."""
+    parts = []
+    for count, value in segments:
+        if count <= 0:
+            continue
+        if value is None:
+            parts.append(f"_x{count}")
+        else:
+            parts.append(f"{_fmt(value)}x{count - 1}")
+    return " ".join(parts)
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"

@@ -1,0 +1,110 @@
+"""Semantic checks beyond the schema: things a valid-looking spec can still get wrong.
+
+Problems make ``slo validate`` fail; warnings are printed but do not (e.g. a page tier that a
+low objective makes impossible to trip).
+"""
+
+from __future__ import annotations
+
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from slo.durations import Duration
+from slo.errors import Problem
+from slo.loaders import Definitions
+from slo.model import SLO, LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
+
+
+def _where(service: Service, slo: SLO) -> str:
+    return f"{service.name}/{slo.name}"
+
+
+def _significant_digits(value: float) -> int:
+    text = f"{value:.12g}".replace(".", "").lstrip("0")
+    text = text.split("e")[0]
+    return len(text.rstrip("0")) or 1
+
+
+def plausible_bucket(threshold: float) -> bool:
+    """Histogram boundaries are round numbers between 0.1 ms and a day."""
+    return 0.0001 <= threshold <= 86400 and _significant_digits(threshold) <= 4
+
+
+def templates(slo: SLO) -> list[tuple[str, PromQLTemplate]]:
+    """The opaque PromQL fragments of an SLO, with the role each plays."""
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if isinstance(sli, RawRatioSLI):
+        return [("error_ratio", sli.error_ratio)]
+    if isinstance(sli, RatioSLI):
+        return [(role, s) for role, s in (("total", sli.total), ("good", sli.good), ("bad", sli.bad)) if isinstance(s, PromQLTemplate)]
+    return []
+
+
+def semantic(defs: Definitions) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) for loaded definitions."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for service in defs.services:
+        origin = defs.origin(service.name)
+        for slo in service.slos:
+            sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+            where = _where(service, slo)
+            if isinstance(sli, LatencySLI) and not plausible_bucket(sli.threshold):
+                problems.append(
+                    Problem(
+                        origin,
+                        None,
+                        where,
+                        f"latency threshold {sli.threshold:g}s is not a plausible histogram bucket boundary "
+                        "(use the 'le' value of an existing bucket, e.g. 0.1, 0.25, 0.5, 1)",
+                    )
+                )
+            if slo.alerting is not None:
+                for tier in slo.alerting.tiers:
+                    if tier.factor(slo.period) * slo.error_budget >= 1:
+                        warnings.append(
+                            Problem(
+                                origin,
+                                None,
+                                where,
+                                f"tier {tier.name!r} can never fire: its burn-rate threshold "
+                                f"{tier.factor(slo.period):g}x the {slo.error_budget:.4g} budget exceeds a 100% error ratio",
+                            )
+                        )
+                if not slo.alerting.tiers:
+                    warnings.append(Problem(origin, None, where, "no burn-rate tiers: only the absent alert is generated"))
+    problems.extend(check_promql(defs))
+    return problems, warnings
+
+
+def check_promql(defs: Definitions) -> list[Problem]:
+    """Parse every opaque PromQL fragment with promtool (one batch); no promtool, no check."""
+    fragments: list[tuple[str, str, str]] = []
+    for service in defs.services:
+        for slo in service.slos:
+            for role, template in templates(slo):
+                fragments.append((defs.origin(service.name), f"{_where(service, slo)}: {role}", template.render(Duration.parse("5m"))))
+    promtool = shutil.which("promtool")
+    if not fragments or promtool is None:
+        return []
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="slo-validate-") as tmp:
+        for i, (origin, where, expr) in enumerate(fragments):
+            path = Path(tmp) / f"fragment{i}.yml"
+            path.write_text(yaml.safe_dump({"groups": [{"name": "check", "rules": [{"record": "check:fragment", "expr": expr}]}]}))
+            result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+            if result.returncode != 0:
+                detail = " ".join(line.strip() for line in (result.stderr + result.stdout).splitlines() if "error" in line.lower())
+                problems.append(Problem(origin, None, where, f"PromQL does not parse: {detail or 'promtool rejected it'}"))
+    return problems
+
+
+def promtool_available() -> bool:
+    return shutil.which("promtool") is not None
+
+

@@ -1,0 +1,153 @@
+"""The ``slo`` command line: validate, generate, test (and report).
+
+Bad input exits 1 with ``file:line: path: message`` lines on stderr; a missing tool or an
+unreachable server exits 2; nothing ever ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from slo import config
+from slo.errors import SpecError
+from slo.loaders import Definitions, load
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(func: F) -> F:
+    """Turn the toolkit's errors into exit codes and one-line messages."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from slo.toolcheck import ToolMissing
+
+        try:
+            return func(*args, **kwargs)
+        except SpecError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+        except ToolMissing as exc:
+            click.echo(f"slo: {exc}", err=True)
+            sys.exit(2)
+        except OSError as exc:
+            click.echo(f"slo: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+        except Exception as exc:
+            if os.environ.get("SLO_DEBUG"):
+                raise
+            click.echo(f"slo: internal error: {type(exc).__name__}: {exc} (set SLO_DEBUG=1 for details)", err=True)
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _definitions(sources: tuple[str, ...]) -> Definitions:
+    return load(config.resolve_sources(sources))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="slo-toolkit", prog_name="slo")
+def main() -> None:
+    """Write SLOs once; generate Prometheus rules, tests, Alertmanager routing, dashboards and reports.
+
+    With no SOURCE, commands use [tool.slo] sources from ./pyproject.toml, else slos.py, slos.yaml
+    or slos/ in the current directory.
+    """
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path())
+@guarded
+def validate(sources: tuple[str, ...]) -> None:
+    """Check definitions: exit 0 when valid, 1 with one 'file:line: path: message' per problem."""
+    from slo.checks import promtool_available, semantic, templates
+
+    defs = _definitions(sources)
+    problems, warnings = semantic(defs)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    if any(templates(s) for svc in defs.services for s in svc.slos) and not promtool_available():
+        click.echo("warning: promtool not found: opaque PromQL fragments were not parsed", err=True)
+    if problems:
+        raise SpecError(problems)
+    count = sum(len(s.slos) for s in defs.services)
+    click.echo(f"OK: {len(defs.services)} service(s), {count} SLO(s)")
+
+
+def _artifacts(defs: Definitions) -> dict[str, str]:
+    from generators.bundle import artifacts
+
+    return artifacts(defs)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path())
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Output directory (default: [tool.slo] out, else .).")
+@click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 if the output would change.")
+@guarded
+def generate(sources: tuple[str, ...], out: str | None, check: bool) -> None:
+    """Write rules/, rules/tests/, rules/kubernetes/ (and more) under --out."""
+    from slo.output import diff, write_tree
+
+    defs = _definitions(sources)
+    files = _artifacts(defs)
+    target = Path(out if out is not None else config.settings().out)
+    if check:
+        text = diff(target, files)
+        if text:
+            click.echo(text, nl=False)
+            click.echo(f"slo: generated files under {target} are out of date: run `slo generate`", err=True)
+            sys.exit(1)
+        click.echo(f"up to date: {len(files)} file(s) under {target}")
+        return
+    written, deleted = write_tree(target, files)
+    for rel in written:
+        click.echo(f"wrote {target / rel}")
+    for rel in deleted:
+        click.echo(f"removed stale {target / rel}")
+    click.echo(f"{len(files)} file(s) generated, {len(written)} changed, {len(deleted)} removed")
+
+
+@main.command("test")
+@click.argument("sources", nargs=-1, type=click.Path())
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Test the files already generated in DIR instead of generating afresh into a temporary directory.",
+)
+@guarded
+def test_command(sources: tuple[str, ...], out: str | None) -> None:
+    """Run promtool check/test (and amtool checks) on the generated output; exit 1 on any failure."""
+    from slo.output import write_tree
+    from slo.toolcheck import check_rules
+
+    if out is not None:
+        results = check_rules(Path(out))
+    else:
+        defs = _definitions(sources)
+        with tempfile.TemporaryDirectory(prefix="slo-test-") as tmp:
+            write_tree(Path(tmp), _artifacts(defs))
+            results = check_rules(Path(tmp))
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.step:<22} {r.target}")
+        if not r.ok:
+            click.echo("\n".join("      " + line for line in r.output.splitlines()))
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if not results:
+        click.echo("slo: nothing to test: no generated files found", err=True)
+        sys.exit(1)
+    if failed:
+        sys.exit(1)

@@ -1,0 +1,39 @@
+"""Shared fixtures: real binaries are required, never silently skipped."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLE = ROOT / "examples" / "ai-assistant"
+
+
+def require(name: str) -> str:
+    """The path of a binary the test needs; fail loudly (not skip) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(
+            f"{name} is not installed: run the README's test command (scripts/test.sh), which installs "
+            "the Debian packages prometheus and prometheus-alertmanager",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return require("promtool")
+
+
+@pytest.fixture(scope="session")
+def prometheus_bin() -> str:
+    return require("prometheus")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    return require("amtool")

@@ -109,7 +109,7 @@ def _annotations(service: Service, slo: SLO, extra: dict[str, str]) -> dict[str,
 
 
 def _budget_text() -> str:
-    query = 'printf "slo:error_budget_remaining:ratio{service=\'%s\',slo=\'%s\'}" $labels.service $labels.slo'
+    query = "printf \"slo:error_budget_remaining:ratio{service='%s',slo='%s'}\" $labels.service $labels.slo"
     return (
         f"{{{{ with {query} | query }}}}{{{{ . | first | value | humanizePercentage }}}}"
         "{{ else }}unknown{{ end }}"
@@ -147,7 +147,7 @@ def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str,
             "summary": f"{service.name}/{slo.name}: error budget burning {_num(factor)}x too fast ({tier.name})",
             "description": (
                 f"The {slo.name} SLO of {service.name} (objective {slo.objective * 100:g}% over {slo.period}) "
-                f"is burning its error budget at {{{{ $value | printf \"%.1f\" }}}}x the sustainable rate over "
+                f'is burning its error budget at {{{{ $value | printf "%.1f" }}}}x the sustainable rate over '
                 f"the last {tier.long_window}, and above {_num(factor)}x over the last {tier.short_window} "
                 f"(bad {what} ratio above {_num(threshold * 100)}%). At this pace {tier.budget_spent * 100:g}% "
                 f"of the budget goes in {tier.long_window}. Error budget remaining: {_budget_text()}."
@@ -199,7 +199,8 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
                         "summary": f"{service.name}/{slo.name}: no histogram bucket at the latency threshold",
                         "description": (
                             f"{total} exists but no bucket matches {bucket}: the threshold is not a bucket boundary "
-                            "of this histogram, so every request counts as slow. Add the bucket or change the threshold."
+                            "of this histogram, so every request counts as slow. "
+                            "Add the bucket or change the threshold."
                         ),
                     },
                 ),
@@ -215,7 +216,9 @@ def slo_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
     slow: list[dict[str, Any]] = []
     all_windows = windows(slo)
     for w in all_windows:
-        (fast if w <= FAST_GROUP_LIMIT else slow).append(_record(error_ratio_name(w), window_ratio(service, slo, w), labels))
+        (fast if w <= FAST_GROUP_LIMIT else slow).append(
+            _record(error_ratio_name(w), window_ratio(service, slo, w), labels)
+        )
     budget = _num(slo.error_budget)
     for w in all_windows:
         (fast if w <= FAST_GROUP_LIMIT else slow).append(

@@ -18,7 +18,7 @@ from generators.prometheus_rules import ABSENT_ALERT
 from slo.model import SLO, BurnRateTier, LatencySLI, ProbeSLI, RatioSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
 
-EVAL = 30  # seconds; matches the fast rule group's interval
+EVAL = 60  # seconds; coarser than the 30s rule interval, so a detection time that passes here holds live
 RATE = 100.0  # synthetic requests per second
 
 
@@ -92,7 +92,9 @@ def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str
             n = p.minutes * 60 // step
             segments.append((n, None if p.bad is None else 0.0 if p.bad >= 0.5 else 1.0))
         segments[0] = (segments[0][0] + 1, segments[0][1])
-        return [{"series": synthetic.series_text(sli.selector.metric, labels), "values": synthetic.gauge_values(segments)}]
+        return [
+            {"series": synthetic.series_text(sli.selector.metric, labels), "values": synthetic.gauge_values(segments)}
+        ]
     out = []
     for role, metric, labels in _event_series(sli):
         counter: list[tuple[int, float]] = []
@@ -148,7 +150,7 @@ def outage_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     if tier is None:
         return None
     detect = detection_minutes(slo, tier)
-    history = 60
+    history = max(60, round(tier.long_window.minutes))
     phases = [Phase(history, 0.0), Phase(math.ceil(detect) + 10, 1.0)]
     page = _alerts(service, slo, tier=tier.name, alertstate="firing")
     return _case(
@@ -169,17 +171,16 @@ def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | Non
     if bad >= 1 or isinstance(slo.sli, TimeSliceSLI):
         return None
     assert slo.alerting is not None
-    hours = 2
-    phases = [Phase(hours * 60, bad)]
-    times = [15, 30, 60, 120]
+    minutes = 30
+    phases = [Phase(minutes, bad)]
+    times = [10, 20, 30]
     checks: list[dict[str, Any]] = []
     firing = [t for t in slo.alerting.tiers if t.factor(slo.period) < burn * 0.95]
     silent = [t for t in slo.alerting.tiers if t.factor(slo.period) > burn * 1.05]
     for t in silent:
         checks.extend(_check(_alerts(service, slo, tier=t.name), m, 0) for m in times)
     for t in firing:
-        if t.long_window.seconds <= hours * 3600:
-            checks.append(_check(_alerts(service, slo, tier=t.name, alertstate="firing"), 60, 1))
+        checks.append(_check(_alerts(service, slo, tier=t.name, alertstate="firing"), minutes, 1))
     if not checks:
         return None
     verdict = (
@@ -194,9 +195,9 @@ def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | Non
 
 def quiet_case(service: Service, slo: SLO) -> dict[str, Any]:
     """Zero traffic (counters present, flat) or a healthy probe: nothing fires, nothing pends."""
-    phases = [Phase(60, 0.0, traffic=False)]
+    phases = [Phase(30, 0.0, traffic=False)]
     what = "a probe that always succeeds" if isinstance(_inner(slo), ProbeSLI) else "zero traffic"
-    checks = [_check(_alerts(service, slo), m, 0) for m in (10, 30, 60)]
+    checks = [_check(_alerts(service, slo), m, 0) for m in (10, 20, 30)]
     return _case(f"{service.name}/{slo.name}: {what} fires nothing", slo, phases, 60, checks)
 
 
@@ -207,11 +208,11 @@ def below_slice_threshold_case(service: Service, slo: SLO) -> dict[str, Any] | N
     share = (1 - slo.sli.target) / 2
     if share <= 0:
         return None
-    checks = [_check(_alerts(service, slo), m, 0) for m in (30, 60, 120)]
+    checks = [_check(_alerts(service, slo), m, 0) for m in (10, 20, 30)]
     return _case(
         f"{service.name}/{slo.name}: errors at half the slice threshold fire nothing",
         slo,
-        [Phase(120, share)],
+        [Phase(30, share)],
         60,
         checks,
     )
@@ -220,7 +221,7 @@ def below_slice_threshold_case(service: Service, slo: SLO) -> dict[str, Any] | N
 def absent_case(service: Service, slo: SLO) -> dict[str, Any]:
     """The source series stop: the absent alert fires after lookback (5m) + ``for``."""
     assert slo.alerting is not None
-    present = 30
+    present = 10
     wait = slo.alerting.absent_for.minutes
     phases = [Phase(present, 0.0), Phase(int(5 + wait + 10), None)]
     absent = _alerts(service, slo, alertname=ABSENT_ALERT, alertstate="firing")

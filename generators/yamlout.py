@@ -25,7 +25,9 @@ _Dumper.add_representer(str, _str)
 
 def dump(document: Any, header: str | None = None) -> str:
     """Render ``document`` with keys in insertion order; ``header`` becomes a leading comment."""
-    text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True)
+    text = yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True
+    )
     if header:
         text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
     return text

@@ -6,7 +6,6 @@ low objective makes impossible to trip).
 
 from __future__ import annotations
 
-
 import shutil
 import subprocess
 import tempfile
@@ -31,8 +30,17 @@ def _significant_digits(value: float) -> int:
 
 
 def plausible_bucket(threshold: float) -> bool:
-    """Histogram boundaries are round numbers between 0.1 ms and a day."""
-    return 0.0001 <= threshold <= 86400 and _significant_digits(threshold) <= 4
+    """Histogram boundaries are round numbers between 0.1 ms and a day.
+
+    Round means at most 3 significant digits (0.005, 0.025, 0.075, 2.5), or a step of an
+    exponential series from a round start (0.001 × 2^10 = 1.024, 0.1 × 1.5^3 = 0.3375); a value
+    such as 0.2137 (read off a percentile panel) is neither.
+    """
+    if not 0.0001 <= threshold <= 86400:
+        return False
+    if _significant_digits(threshold) <= 3:
+        return True
+    return any(_significant_digits(threshold / factor**k) <= 2 for factor in (1.5, 2, 3) for k in range(1, 31))
 
 
 def templates(slo: SLO) -> list[tuple[str, PromQLTemplate]]:
@@ -41,7 +49,11 @@ def templates(slo: SLO) -> list[tuple[str, PromQLTemplate]]:
     if isinstance(sli, RawRatioSLI):
         return [("error_ratio", sli.error_ratio)]
     if isinstance(sli, RatioSLI):
-        return [(role, s) for role, s in (("total", sli.total), ("good", sli.good), ("bad", sli.bad)) if isinstance(s, PromQLTemplate)]
+        return [
+            (role, s)
+            for role, s in (("total", sli.total), ("good", sli.good), ("bad", sli.bad))
+            if isinstance(s, PromQLTemplate)
+        ]
     return []
 
 
@@ -73,11 +85,14 @@ def semantic(defs: Definitions) -> tuple[list[Problem], list[Problem]]:
                                 None,
                                 where,
                                 f"tier {tier.name!r} can never fire: its burn-rate threshold "
-                                f"{tier.factor(slo.period):g}x the {slo.error_budget:.4g} budget exceeds a 100% error ratio",
+                                f"{tier.factor(slo.period):g}x the {slo.error_budget:.4g} budget "
+                                "exceeds a 100% error ratio",
                             )
                         )
                 if not slo.alerting.tiers:
-                    warnings.append(Problem(origin, None, where, "no burn-rate tiers: only the absent alert is generated"))
+                    warnings.append(
+                        Problem(origin, None, where, "no burn-rate tiers: only the absent alert is generated")
+                    )
     problems.extend(check_promql(defs))
     return problems, warnings
 
@@ -88,7 +103,13 @@ def check_promql(defs: Definitions) -> list[Problem]:
     for service in defs.services:
         for slo in service.slos:
             for role, template in templates(slo):
-                fragments.append((defs.origin(service.name), f"{_where(service, slo)}: {role}", template.render(Duration.parse("5m"))))
+                fragments.append(
+                    (
+                        defs.origin(service.name),
+                        f"{_where(service, slo)}: {role}",
+                        template.render(Duration.parse("5m")),
+                    )
+                )
     promtool = shutil.which("promtool")
     if not fragments or promtool is None:
         return []
@@ -96,15 +117,19 @@ def check_promql(defs: Definitions) -> list[Problem]:
     with tempfile.TemporaryDirectory(prefix="slo-validate-") as tmp:
         for i, (origin, where, expr) in enumerate(fragments):
             path = Path(tmp) / f"fragment{i}.yml"
-            path.write_text(yaml.safe_dump({"groups": [{"name": "check", "rules": [{"record": "check:fragment", "expr": expr}]}]}))
+            path.write_text(
+                yaml.safe_dump({"groups": [{"name": "check", "rules": [{"record": "check:fragment", "expr": expr}]}]})
+            )
             result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
             if result.returncode != 0:
-                detail = " ".join(line.strip() for line in (result.stderr + result.stdout).splitlines() if "error" in line.lower())
-                problems.append(Problem(origin, None, where, f"PromQL does not parse: {detail or 'promtool rejected it'}"))
+                detail = " ".join(
+                    line.strip() for line in (result.stderr + result.stdout).splitlines() if "error" in line.lower()
+                )
+                problems.append(
+                    Problem(origin, None, where, f"PromQL does not parse: {detail or 'promtool rejected it'}")
+                )
     return problems
 
 
 def promtool_available() -> bool:
     return shutil.which("promtool") is not None
-
-

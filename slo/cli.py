@@ -92,7 +92,13 @@ def _artifacts(defs: Definitions) -> dict[str, str]:
 
 @main.command()
 @click.argument("sources", nargs=-1, type=click.Path())
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Output directory (default: [tool.slo] out, else .).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output directory (default: [tool.slo] out, else .).",
+)
 @click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 if the output would change.")
 @guarded
 def generate(sources: tuple[str, ...], out: str | None, check: bool) -> None:

@@ -78,7 +78,7 @@ def _slo(
     timezone: str | None,
     description: str,
     labels: Mapping[str, str] | None,
-    alerting: AlertPolicy | None | object,
+    alerting: AlertPolicy | object | None,
 ) -> SLO:
     return SLO(
         name=name,
@@ -91,7 +91,9 @@ def _slo(
     )
 
 
-def _maybe_sliced(sli: RatioSLI | LatencySLI, slice: str | None, slice_target: float | None) -> RatioSLI | LatencySLI | TimeSliceSLI:
+def _maybe_sliced(
+    sli: RatioSLI | LatencySLI, slice: str | None, slice_target: float | None
+) -> RatioSLI | LatencySLI | TimeSliceSLI:
     if slice is None:
         if slice_target is not None:
             raise DefinitionError("slice_target needs slice (e.g. slice='5m')")
@@ -114,11 +116,15 @@ def ratio(
     slice_target: float | None = None,
     description: str = "",
     labels: Mapping[str, str] | None = None,
-    alerting: AlertPolicy | None | object = _DEFAULT,
+    alerting: AlertPolicy | object | None = _DEFAULT,
 ) -> SLO:
     """Good (or bad) events over total events from counters."""
-    sli = RatioSLI(_source(total), _source(good) if good is not None else None, _source(bad) if bad is not None else None)
-    return _slo(name, objective, _maybe_sliced(sli, slice, slice_target), period, timezone, description, labels, alerting)
+    sli = RatioSLI(
+        _source(total), _source(good) if good is not None else None, _source(bad) if bad is not None else None
+    )
+    return _slo(
+        name, objective, _maybe_sliced(sli, slice, slice_target), period, timezone, description, labels, alerting
+    )
 
 
 def availability(
@@ -132,7 +138,7 @@ def availability(
     timezone: str | None = None,
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
-    alerting: AlertPolicy | None | object = _DEFAULT,
+    alerting: AlertPolicy | object | None = _DEFAULT,
 ) -> SLO:
     """Requests that did not fail: bad = ``metric{labels, errors}``, total = ``metric{labels}``."""
     if not errors:
@@ -155,11 +161,13 @@ def latency(
     slice_target: float | None = None,
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
-    alerting: AlertPolicy | None | object = _DEFAULT,
+    alerting: AlertPolicy | object | None = _DEFAULT,
 ) -> SLO:
     """``objective`` % of requests faster than ``under`` — "p95 < 200 ms" is ``latency(..., 95, under="200ms")``."""
     sli = LatencySLI(selector(histogram, labels), parse_seconds(under))
-    return _slo(name, objective, _maybe_sliced(sli, slice, slice_target), period, timezone, description, slo_labels, alerting)
+    return _slo(
+        name, objective, _maybe_sliced(sli, slice, slice_target), period, timezone, description, slo_labels, alerting
+    )
 
 
 def error_rate(
@@ -175,13 +183,15 @@ def error_rate(
     timezone: str | None = None,
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
-    alerting: AlertPolicy | None | object = _DEFAULT,
+    alerting: AlertPolicy | object | None = _DEFAULT,
 ) -> SLO:
     """Slices in which the error rate stayed below ``below`` ("0.1%" or 0.001) make up ``objective`` %."""
     if isinstance(below, str):
         text = below.strip()
         if not text.endswith("%"):
-            raise DefinitionError(f"below must be a percentage such as '0.1%' or a fraction such as 0.001, got {below!r}")
+            raise DefinitionError(
+                f"below must be a percentage such as '0.1%' or a fraction such as 0.001, got {below!r}"
+            )
         try:
             limit = float(text[:-1]) / 100
         except ValueError:
@@ -210,9 +220,12 @@ def uptime(
     timezone: str | None = None,
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
-    alerting: AlertPolicy | None | object = _DEFAULT,
+    alerting: AlertPolicy | object | None = _DEFAULT,
 ) -> SLO:
-    """Good minutes (``slice``) in which the probe gauge held; ``min_success`` is the share of probes that must succeed."""
+    """Good minutes (``slice``) in which the probe gauge held.
+
+    ``min_success`` is the share of probe samples in a slice that must succeed (default: all).
+    """
     sli = TimeSliceSLI(ProbeSLI(selector(metric, labels)), Duration.parse(slice), min_success)
     return _slo(name, objective, sli, period, timezone, description, slo_labels, alerting)
 

@@ -203,7 +203,9 @@ class CalendarMonth:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise DefinitionError(f"unknown time zone {self.timezone!r} (use an IANA name such as Europe/Berlin)") from None
+            raise DefinitionError(
+                f"unknown time zone {self.timezone!r} (use an IANA name such as Europe/Berlin)"
+            ) from None
 
     @property
     def alerting_window(self) -> Duration:
@@ -247,7 +249,9 @@ class BurnRateTier:
         if self.severity not in ("critical", "warning"):
             raise DefinitionError(f"severity must be 'critical' or 'warning', got {self.severity!r}")
         if self.short_window >= self.long_window:
-            raise DefinitionError(f"short window {self.short_window} must be shorter than long window {self.long_window}")
+            raise DefinitionError(
+                f"short window {self.short_window} must be shorter than long window {self.long_window}"
+            )
         b = self.budget_spent
         if isinstance(b, bool) or not isinstance(b, int | float) or not 0 < b <= 1:
             raise DefinitionError(f"budget spent must be a fraction in (0, 1], got {b!r}")
@@ -260,7 +264,12 @@ class BurnRateTier:
 def tier(name: str, severity: str, long: str, short: str, budget_spent: float, for_: str | None = None) -> BurnRateTier:
     """Compact constructor for policy tables."""
     return BurnRateTier(
-        name, severity, Duration.parse(long), Duration.parse(short), budget_spent, Duration.parse(for_) if for_ else None
+        name,
+        severity,
+        Duration.parse(long),
+        Duration.parse(short),
+        budget_spent,
+        Duration.parse(for_) if for_ else None,
     )
 
 
@@ -334,7 +343,10 @@ class SLO:
 
     def __post_init__(self) -> None:
         check_name("SLO", self.name)
-        object.__setattr__(self, "objective", normalise_objective(self.objective))
+        try:
+            object.__setattr__(self, "objective", normalise_objective(self.objective))
+        except DefinitionError as exc:
+            raise exc.under("objective") from None
         if isinstance(self.labels, Mapping):
             object.__setattr__(self, "labels", freeze_labels(self.labels))
         reserved = {"service", "slo", "severity", "tier", "long_window", "short_window"} & {k for k, _ in self.labels}

@@ -50,15 +50,19 @@ def bucket_selector(sli: LatencySLI) -> Selector:
     return sli.bucket.with_matchers(Matcher("le", "=~", le_regex(sli.threshold)))
 
 
-def _counter(source: EventSource, fn: str, window: Duration) -> str:
+def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
     if isinstance(source, PromQLTemplate):
         expr = f"({source.render(window)})"
         # Templates are written as rates (Sloth/OpenSLO convention); increase = rate × range.
-        return expr if fn == "rate" else f"{expr} * {window.seconds}"
+        if fn == "rate":
+            return expr
+        if not isinstance(window, Duration):
+            raise TypeError(f"increase over a template needs a fixed window, got {window!r}")
+        return f"{expr} * {window.seconds}"
     return f"sum({fn}({source.render()}[{window}]))"
 
 
-def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration) -> tuple[str, str]:
+def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
     """(bad, total) events per second (``rate``) or in the window (``increase``)."""
     if isinstance(sli, LatencySLI):
         total = _counter(sli.count, fn, window)
@@ -106,8 +110,12 @@ def guarded_ratio(numerator: str, denominator: str) -> str:
     return f"{numerator} / ({denominator} > 0)"
 
 
-def error_ratio(slo: SLO, window: Duration) -> str:
-    """Bad/total over ``window`` straight from the source series (occurrence SLIs)."""
+def error_ratio(slo: SLO, window: Duration | str) -> str:
+    """Bad/total over ``window`` straight from the source series (occurrence SLIs).
+
+    ``window`` is a duration, or for dashboards a Grafana range variable (see :func:`grafana_range`).
+    """
+    window = grafana_range(window)
     if isinstance(slo.sli, RawRatioSLI):
         return f"({slo.sli.error_ratio.render(window)})"
     sli = _occurrences(slo)
@@ -149,3 +157,103 @@ def watched_selectors(slo: SLO) -> list[Selector]:
     if isinstance(sli, RatioSLI):
         return [s for s in (sli.total, sli.good) if isinstance(s, Selector)]
     return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard signals: the raw series behind an SLI, over a window Grafana may choose.
+
+GRAFANA_RANGES = ("$__rate_interval", "$__interval", "$__range")
+
+
+def grafana_range(window: Duration | str) -> Duration | str:
+    """A range for ``[...]``: a :class:`Duration`, or one of Grafana's range variables (nothing else)."""
+    if isinstance(window, Duration):
+        return window
+    if window in GRAFANA_RANGES:
+        return window
+    raise ValueError(f"a range must be a Duration or one of {', '.join(GRAFANA_RANGES)}, got {window!r}")
+
+
+def event_rates(slo: SLO, window: Duration | str) -> tuple[str, str]:
+    """(bad, total) events per second over ``window``, e.g. failed and all requests per second."""
+    return _events(_occurrences(slo), "rate", grafana_range(window))
+
+
+def latency_quantile(slo: SLO, quantile: float, window: Duration | str) -> str:
+    """The ``quantile`` (e.g. 0.95) of a latency SLI's histogram over ``window``, in seconds."""
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if not isinstance(sli, LatencySLI):
+        raise TypeError(f"SLO {slo.name!r} has no latency histogram ({type(sli).__name__})")
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must lie in (0, 1), got {quantile!r}")
+    rate = f"rate({sli.bucket.render()}[{grafana_range(window)}])"
+    return f"histogram_quantile({quantile:.12g}, sum by (le) ({rate}))"
+
+
+def probe_success_ratio(slo: SLO, window: Duration | str) -> str:
+    """The share of successful probes over ``window`` (probe/uptime SLIs)."""
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if not isinstance(sli, ProbeSLI):
+        raise TypeError(f"SLO {slo.name!r} is not a probe SLI ({type(sli).__name__})")
+    return f"avg(avg_over_time({sli.selector.render()}[{grafana_range(window)}]))"
+
+
+# ---------------------------------------------------------------------------------------------
+# Report queries: the same SLI math, shaped for one report evaluated at explicit instants.
+
+
+def report_slice_bad(slo: SLO) -> str:
+    """:func:`slice_bad` for a range query stepping slice by slice: each sample lands in one slice.
+
+    Counter slices keep the slice's own window (``rate`` needs the sample at the slice's start as its
+    base). Probe slices average gauge samples, so a sample at a slice boundary must not count in
+    both neighbours: the window is left-open, one millisecond short of the slice, which gives
+    ``(t - slice, t]`` on Prometheus 2.x, 3.x and VictoriaMetrics alike.
+    """
+    sli = slo.sli
+    if not isinstance(sli, TimeSliceSLI):
+        raise TypeError(f"SLO {slo.name!r} is not sliced")
+    if isinstance(sli.inner, ProbeSLI):
+        window = f"{sli.slice.seconds * 1000 - 1}ms"
+        ratio = f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))"
+        return f"{ratio} > bool {slice_threshold(slo):g}"
+    return slice_bad(slo)
+
+
+def events_presence(slo: SLO, window: Duration) -> str:
+    """1 when the SLO's total-events series had a sample within ``window``; no sample otherwise."""
+    sli = _occurrences(slo)
+    total = sli.count if isinstance(sli, LatencySLI) else sli.total
+    if isinstance(total, PromQLTemplate):
+        return f"({_counter(total, 'rate', window)} * 0 + 1)"
+    return f"max(present_over_time({total.render()}[{window}]))"
+
+
+def raw_ratio_presence(slo: SLO, window: Duration) -> str:
+    """1 when an opaque error-ratio SLI had a value over ``window``."""
+    return f"({error_ratio(slo, window)} * 0 + 1)"
+
+
+def steps_with_data(presence: str, span: Duration, step: Duration) -> str:
+    """How many ``step``-aligned instants in the left-open ``span`` ending now have ``presence``.
+
+    The subquery range is one second short of ``span`` so an instant on the boundary is counted in
+    exactly one span (Prometheus 2.x subqueries include their start).
+    """
+    inner = Duration(span.seconds - 1) if span.seconds > 1 else span
+    return f"count_over_time(({presence})[{inner}:{step}])"
+
+
+def tagged(parts: dict[str, str], label: str = "slo_part") -> str:
+    """Several single-series expressions in one query, each result marked ``label="<name>"``.
+
+    One HTTP request then evaluates e.g. the bad and the total events at the same instant.
+    """
+    from slo.selectors import quote
+
+    if not parts:
+        raise ValueError("nothing to tag")
+    return " or ".join(
+        f"label_replace({expr}, {quote(label)}, {quote(name)}, {quote('__name__')}, {quote('.*')})"
+        for name, expr in parts.items()
+    )

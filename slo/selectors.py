@@ -154,7 +154,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise DefinitionError(f"cannot read {text[pos:pos + 20]!r} in selector {text!r}")
+            raise DefinitionError(f"cannot read {text[pos : pos + 20]!r} in selector {text!r}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -182,7 +182,7 @@ def parse_selector(text: str) -> Selector:
             except ValueError:
                 raise DefinitionError(f"{text!r}: incomplete label matcher") from None
             if k1 != "name" or k2 != "op" or k3 != "str":
-                raise DefinitionError(f"{text!r}: expected label=\"value\" inside braces")
+                raise DefinitionError(f'{text!r}: expected label="value" inside braces')
             matchers.append(Matcher(label, op, _unquote(value)))
             i += 3
             if i < len(toks) and toks[i] == ("punct", ","):

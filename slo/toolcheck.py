@@ -49,6 +49,11 @@ def check_rules(out: Path) -> list[Result]:
         results.append(run("promtool check rules", [promtool, "check", "rules", str(path)], str(path.relative_to(out))))
     for path in sorted((out / "rules" / "tests").glob("*.test.yml")):
         results.append(
-            run("promtool test rules", [promtool, "test", "rules", path.name], str(path.relative_to(out)), cwd=path.parent)
+            run(
+                "promtool test rules",
+                [promtool, "test", "rules", path.name],
+                str(path.relative_to(out)),
+                cwd=path.parent,
+            )
         )
     return results

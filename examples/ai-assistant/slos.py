@@ -3,13 +3,16 @@
 from slo import error_rate, latency, not_equal, regex, service, uptime
 
 api = {"job": "ai-assistant-backend"}
+search = {**api, "endpoint": "/api/search"}
+not_search = {**api, "endpoint": not_equal("/api/search")}
+health = {"job": "blackbox", "instance": "https://ai-assistant.your-company.com/health"}
 
 ai_assistant = service(
     "ai-assistant",
-    uptime("uptime", 99.9, "probe_success", labels={"job": "blackbox", "instance": "https://ai-assistant.your-company.com/health"}),
-    latency("api-latency", 95, "http_request_duration_seconds", under="200ms", labels={**api, "endpoint": not_equal("/api/search")}),
-    error_rate("error-rate", 99, "http_requests_total", errors={"status": regex("5..")}, below="0.1%", slice="5m", labels=api),
-    latency("search-latency", 95, "http_request_duration_seconds", under="2s", labels={**api, "endpoint": "/api/search"}),
+    uptime("uptime", 99.9, "probe_success", labels=health, period="month"),
+    latency("api-latency", 95, "http_request_duration_seconds", under="200ms", labels=not_search),
+    error_rate("error-rate", 99, "http_requests_total", errors={"status": regex("5..")}, below="0.1%", labels=api),
+    latency("search-latency", 95, "http_request_duration_seconds", under="2s", labels=search),
     team="sre",
     runbook_url="https://runbooks.your-company.com/ai-assistant",
 )

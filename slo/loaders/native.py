@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slo.durations import Duration, parse_seconds
 from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.schema_errors import validate
-from slo.loaders.yamlsrc import Document
+from slo.loaders.yamlsrc import Document, join
 from slo.model import (
     DEFAULT_POLICY,
     SLO,
@@ -47,7 +48,15 @@ def matchers(spec: dict[str, Any] | None) -> tuple[Matcher, ...]:
 
 def selector(spec: str | dict[str, Any]) -> Selector:
     if isinstance(spec, str):
-        return parse_selector(spec)
+        try:
+            return parse_selector(spec)
+        except DefinitionError as exc:
+            if "(" not in spec and "[" not in spec:
+                raise
+            raise DefinitionError(
+                f"{exc.message}: give a plain selector such as 'http_requests_total{{code=~\"5..\"}}' "
+                "(the toolkit applies rate() and sum() itself), or put a whole expression in 'raw.error_ratio'"
+            ) from None
     return Selector(spec["metric"], matchers(spec.get("labels")))
 
 
@@ -61,12 +70,14 @@ def _sli(spec: dict[str, Any]) -> Any:
         r = spec["ratio"]
         if ("good" in r) == ("bad" in r):
             raise DefinitionError("give exactly one of 'good' or 'bad' besides 'total'", "ratio")
+        sources = {}
+        for key in ("total", "good", "bad"):
+            try:
+                sources[key] = selector(r[key]) if key in r else None
+            except DefinitionError as exc:
+                raise exc.under(f"ratio.{key}") from None
         try:
-            inner: Any = RatioSLI(
-                selector(r["total"]),
-                selector(r["good"]) if "good" in r else None,
-                selector(r["bad"]) if "bad" in r else None,
-            )
+            inner: Any = RatioSLI(sources["total"], sources["good"], sources["bad"])
         except DefinitionError as exc:
             raise exc.under("ratio") from None
     elif kind == "latency":
@@ -167,15 +178,22 @@ def _slo(spec: dict[str, Any]) -> SLO:
     )
 
 
-def _service(spec: dict[str, Any]) -> Service:
+def _service(spec: dict[str, Any], clean: Callable[[str], bool] = lambda _: True) -> Service:
+    """Build a service; ``clean(path)`` says whether the schema passed that subtree.
+
+    SLOs the schema already rejected are skipped (their problems are reported), the others are
+    still built so their model problems are reported in the same run.
+    """
     slos = []
     problems: list[DefinitionError] = []
     for i, s in enumerate(spec["slos"]):
+        if not clean(f"slos[{i}]"):
+            continue
         try:
             slos.append(_slo(s))
         except DefinitionError as exc:
             problems.append(exc.under(f"slos[{i}]"))
-    if problems:
+    if problems or not clean(""):
         raise _Many(problems)
     return Service(
         name=spec["name"],
@@ -197,19 +215,26 @@ class _Many(Exception):
 def load(doc: Document) -> list[Service]:
     """Validate one document against the schema, then build the model; all problems at once."""
     problems = validate(doc, SCHEMA)
-    if problems:
+    if any(not p.path.startswith("services[") for p in problems):
         raise SpecError(problems)
     services: list[Service] = []
-    found: list[Problem] = []
+    found: list[Problem] = list(problems)
     for i, spec in enumerate(doc.data["services"]):
         base = f"services[{i}]"
+        if not isinstance(spec, dict) or not isinstance(spec.get("slos"), list):
+            continue  # the schema has reported it
+
+        def clean(path: str, base: str = base) -> bool:
+            prefix = join(base, path) if path else base
+            return not any(p.path == prefix or p.path.startswith((f"{prefix}.", f"{prefix}[")) for p in problems)
+
         try:
-            services.append(_service(spec))
+            services.append(_service(spec, clean))
         except _Many as many:
             found.extend(doc.problem(e.under(base).path, e.message) for e in many.errors)
         except DefinitionError as exc:
             err = exc.under(base)
             found.append(doc.problem(err.path, err.message))
     if found:
-        raise SpecError(found)
+        raise SpecError(sorted(set(found), key=lambda p: (p.line or 0, p.path, p.message)))
     return services

@@ -51,7 +51,8 @@ def _describe(error: ValidationError) -> str:
     if v == "const":
         return f"must be {expected!r}, got {value!r}"
     if v == "pattern":
-        return f"{value!r} does not match the required form {expected}"
+        key = "key " if "propertyNames" in error.schema_path else ""
+        return f"{key}{value!r} does not match the required form {expected}"
     if v == "minItems":
         return "must not be empty"
     if v in ("minProperties", "maxProperties"):
@@ -61,9 +62,17 @@ def _describe(error: ValidationError) -> str:
     if v == "propertyNames":
         return f"invalid key: {error.message}"
     if v in ("oneOf", "anyOf") and error.context:
-        deepest = max(error.context, key=lambda e: len(e.absolute_path))
-        return _describe(deepest)
+        return _describe(_deepest(error))
     return error.message
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """The most specific failure among a oneOf/anyOf's branches; on a tie, not a bare type mismatch.
+
+    For ``{matches: "5.."}`` against "a string, or an object with equals/not/regex/not_regex", the
+    useful message is the unknown key, not that the value is not a string.
+    """
+    return max(error.context or [error], key=lambda e: (len(e.absolute_path), e.validator != "type"))
 
 
 def validate(doc: Document, schema_name: str, data: Any = None, base: str = "") -> list[Problem]:
@@ -74,13 +83,10 @@ def validate(doc: Document, schema_name: str, data: Any = None, base: str = "") 
         # Descend into oneOf branches so messages name the deepest failing key.
         target = error
         if error.validator in ("oneOf", "anyOf") and error.context:
-            deepest = max(error.context, key=lambda e: len(e.absolute_path))
-            if len(deepest.absolute_path) > 0:
-                target = deepest
-                path = _path(error, base)
-                for part in deepest.absolute_path:
-                    path = join(path, part)
-                problems.append(doc.problem(path, _describe(target)))
+            deepest = _deepest(error)
+            if len(deepest.absolute_path) > len(error.absolute_path):
+                # A branch error's absolute_path already includes the parent's path.
+                problems.append(doc.problem(_path(deepest, base), _describe(deepest)))
                 continue
         path = _path(error, base)
         problems.append(doc.problem(path, _describe(target)))

@@ -17,6 +17,7 @@ from slo.errors import Problem, SpecError
 
 MAX_NODES = 200_000
 MAX_BYTES = 10 * 1024 * 1024
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 def join(path: str, key: str | int) -> str:
@@ -67,6 +68,9 @@ class _Builder:
         if id(node) in active:
             raise self.fail(node, path, "recursive YAML alias")
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            # Collections are built here, not by the constructor, so refuse tags rather than drop them.
+            raise self.fail(node, path, f"unsupported YAML tag {node.tag!r}")
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             out: dict[Any, Any] = {}
@@ -103,7 +107,8 @@ def decode(file: str, raw: bytes) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SpecError(Problem(file, line, "", f"not valid UTF-8 (byte {exc.start})")) from None
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise SpecError(Problem(file, line, "", f"not valid UTF-8: byte 0x{bad} at offset {exc.start}")) from None
 
 
 def load_documents(file: str, text: str) -> list[Document]:

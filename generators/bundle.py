@@ -26,3 +26,12 @@ def artifacts(defs: Definitions) -> dict[str, str]:
         files[f"rules/tests/{service.name}.test.yml"] = dump(tests, head)
         files[f"rules/kubernetes/{service.name}.yaml"] = dump(kubernetes.prometheus_rule(service, rules), head)
     return dict(sorted(files.items()))
+
+
+def notes(defs: Definitions) -> list[str]:
+    """Things the user should know about the output, e.g. SLOs that get no generated unit tests."""
+    out = []
+    for service in defs.services:
+        for slo_name, why in promtool_tests.skipped(service):
+            out.append(f"no generated promtool tests for {service.name}/{slo_name}: {why}")
+    return out

@@ -113,13 +113,14 @@ class PromTarget(g.Target):
         return data
 
 
-def _target(expr: str, ref: str, legend: str = "", *, instant: bool = False) -> PromTarget:
+def _target(expr: str, ref: str, legend: str = "", *, instant: bool = False, table: bool = False) -> PromTarget:
+    """A query; ``table`` ones (instant, one row per series) feed the SLO tables."""
     return PromTarget(
         expr=expr,
         refId=ref,
         legendFormat=legend,
-        instant=instant,
-        format="table" if instant else "time_series",
+        instant=instant or table,
+        format="table" if table else "time_series",
         intervalFactor=1,
         datasource=dict(DATASOURCE),
     )
@@ -172,7 +173,6 @@ def _stat(title: str, expr: str, unit: str, steps: list[dict[str, Any]], descrip
         reduceCalc="lastNotNull",
         noValue="no data",
         maxDataPoints=None,
-        extraJson={"fieldConfig": {"defaults": {"thresholds": {"mode": "absolute"}}}},
     )
 
 
@@ -187,8 +187,6 @@ def _state_timeline(title: str, targets: list[PromTarget], mappings: list[dict[s
         mergeValues=True,
         showValue="never",
         maxDataPoints=None,
-        colorMode="fixed",
-        extraJson={"fieldConfig": {"defaults": {"color": {"fixedColor": "red", "mode": "fixed"}}}},
     )
 
 
@@ -633,7 +631,8 @@ def _slo_table(services: Sequence[Service], grafana_url: str | None, title: str,
     overrides = [
         _column("service", "Service", [{"id": "links", "value": [link]}]),
         _column("slo", "SLO", [{"id": "links", "value": [link]}]),
-        _column("dashboard", "Dashboard", [{"id": "custom.hidden", "value": True}]),
+        # not renamed: the links read it as ${__data.fields.dashboard}
+        {"matcher": {"id": "byName", "options": "dashboard"}, "properties": [{"id": "custom.hidden", "value": True}]},
         _column(
             f"Value #{refs[0]}", "Objective", [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 2}]
         ),
@@ -661,7 +660,7 @@ def _slo_table(services: Sequence[Service], grafana_url: str | None, title: str,
         title=title,
         description=description,
         dataSource=dict(DATASOURCE),
-        targets=[_target(e, r, instant=True) for e, r in zip(exprs, refs, strict=True)],
+        targets=[_target(e, r, table=True) for e, r in zip(exprs, refs, strict=True)],
         overrides=overrides,
         sortBy=[g.TableSortByField(displayName="Service"), g.TableSortByField(displayName="SLO")],
         filterable=True,

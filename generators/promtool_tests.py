@@ -15,7 +15,7 @@ from typing import Any
 
 from generators import synthetic
 from generators.prometheus_rules import ABSENT_ALERT
-from slo.model import SLO, BurnRateTier, LatencySLI, ProbeSLI, RatioSLI, Service, TimeSliceSLI
+from slo.model import SLO, BurnRateTier, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
 
 EVAL = 60  # seconds; coarser than the 30s rule interval, so a detection time that passes here holds live
@@ -82,6 +82,8 @@ def _event_series(sli: RatioSLI | LatencySLI) -> list[tuple[str, str, dict[str, 
 def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str]]:
     """Series for the phases, sampled every ``step`` seconds, that the SLO's selectors match."""
     sli = _inner(slo)
+    if isinstance(sli, RawRatioSLI):
+        raise Unsupported("a raw error-ratio SLI (opaque PromQL) cannot be synthesised")
     per_sample = RATE * step
     if isinstance(sli, ProbeSLI):
         labels = synthetic.solve(list(sli.selector.matchers))
@@ -265,9 +267,7 @@ def skipped(service: Service) -> list[tuple[str, str]]:
             out.append((slo.name, "alerting is disabled"))
             continue
         try:
-            input_series(slo, [Phase(1, 0.0)], 60) if not hasattr(slo.sli, "error_ratio") else None
+            input_series(slo, [Phase(1, 0.0)], 60)
         except Unsupported as exc:
             out.append((slo.name, str(exc)))
-        if hasattr(slo.sli, "error_ratio"):
-            out.append((slo.name, "a raw error-ratio SLI cannot be synthesised"))
     return out

@@ -103,10 +103,13 @@ def _artifacts(defs: Definitions) -> dict[str, str]:
 @guarded
 def generate(sources: tuple[str, ...], out: str | None, check: bool) -> None:
     """Write rules/, rules/tests/, rules/kubernetes/ (and more) under --out."""
+    from generators.bundle import notes
     from slo.output import diff, write_tree
 
     defs = _definitions(sources)
     files = _artifacts(defs)
+    for note in notes(defs):
+        click.echo(f"note: {note}", err=True)
     target = Path(out if out is not None else config.settings().out)
     if check:
         text = diff(target, files)

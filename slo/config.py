@@ -1,7 +1,8 @@
 """Project defaults read from ``[tool.slo]`` in ./pyproject.toml.
 
 ``sources`` names the definitions used when a command gets no SOURCE; ``out`` the output
-directory. Without the table the defaults are ``slos.py``/``slos.yaml``/``slos/`` in the current
+directory; ``alertmanager_base`` a hand-written Alertmanager config the generated routing is merged
+into. Without the table the defaults are ``slos.py``/``slos.yaml``/``slos/`` in the current
 directory, whichever exists.
 """
 
@@ -21,6 +22,7 @@ class Settings:
     sources: tuple[str, ...]
     out: str = "."
     grafana_url: str | None = None
+    alertmanager_base: str | None = None
 
 
 def settings(cwd: Path | None = None) -> Settings:
@@ -40,7 +42,12 @@ def settings(cwd: Path | None = None) -> Settings:
         sources = [name for name in FALLBACK_SOURCES if (base / name).exists()]
     out = table.get("out", ".")
     grafana = table.get("grafana_url")
-    return Settings(tuple(str(s) for s in sources), str(out), str(grafana) if grafana else None)
+    am_base = table.get("alertmanager_base")
+    if am_base is not None and (not isinstance(am_base, str) or not am_base):
+        raise SpecError(Problem(str(pyproject), None, "tool.slo.alertmanager_base", "must be a file path"))
+    if am_base is not None and not Path(am_base).is_absolute():
+        am_base = str(base / am_base) if cwd is not None else am_base
+    return Settings(tuple(str(s) for s in sources), str(out), str(grafana) if grafana else None, am_base or None)
 
 
 def resolve_sources(given: tuple[str, ...]) -> tuple[str, ...]:

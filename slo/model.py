@@ -52,8 +52,10 @@ def normalise_fraction(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(float(value)):
         raise DefinitionError(f"{what} must be a finite number, got {value!r}")
     v = float(value)
-    if v == 1:
+    if v in (1, 100):  # every event in the slice good: 1.0 or 100 (%)
         return 1.0
+    if not 0 < v < 100:
+        raise DefinitionError(f"{what} must be a fraction in (0, 1] or a percentage in (0, 100], got {value!r}")
     return normalise_objective(v)
 
 
@@ -257,8 +259,12 @@ class BurnRateTier:
             raise DefinitionError(f"budget spent must be a fraction in (0, 1], got {b!r}")
 
     def factor(self, period: Period) -> float:
-        """Burn-rate threshold: spending ``budget_spent`` of the budget within the long window."""
-        return round(self.budget_spent * period.alerting_window.seconds / self.long_window.seconds, 6)
+        """Burn-rate threshold: spending ``budget_spent`` of the budget within the long window.
+
+        Nine significant digits keep rule text readable (14.4, not 14.400000000000002) without
+        losing precision on small factors such as 0.2333….
+        """
+        return float(f"{self.budget_spent * period.alerting_window.seconds / self.long_window.seconds:.9g}")
 
 
 def tier(name: str, severity: str, long: str, short: str, budget_spent: float, for_: str | None = None) -> BurnRateTier:

@@ -16,16 +16,23 @@ from slo.errors import Problem, SpecError
 from slo.loaders import native, python_src
 from slo.loaders.yamlsrc import Document, decode, load_documents
 from slo.model import Service
+from slo.routing import Routing
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
 class Definitions:
-    """Everything loaded from a set of sources, with the file each service came from."""
+    """Everything loaded from a set of sources, with the file each service came from.
+
+    ``routing`` is the Alertmanager routing (at most one per source set) and ``routing_origin`` the
+    file it came from; None when no source defines one (then no Alertmanager config is generated).
+    """
 
     services: tuple[Service, ...]
     origins: tuple[tuple[str, str], ...]
+    routing: Routing | None = None
+    routing_origin: str | None = None
 
     def origin(self, service: str) -> str:
         return dict(self.origins).get(service, "<unknown>")
@@ -34,6 +41,7 @@ class Definitions:
 def expand(sources: Iterable[str | Path]) -> list[Path]:
     """Files named directly, plus ``*.py``/``*.yaml``/``*.yml`` under directories (sorted, recursive)."""
     files: list[Path] = []
+    missing: list[Problem] = []
     for source in sources:
         path = Path(source)
         if path.is_dir():
@@ -45,12 +53,14 @@ def expand(sources: Iterable[str | Path]) -> list[Path]:
                 and not any(part.startswith((".", "__")) for part in p.relative_to(path).parts)
             )
             if not found:
-                raise SpecError(Problem(str(path), None, "", "directory holds no .py, .yaml or .yml files"))
+                missing.append(Problem(str(path), None, "", "directory holds no .py, .yaml or .yml files"))
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
-            raise SpecError(Problem(str(path), None, "", "no such file or directory"))
+            missing.append(Problem(str(path), None, "", "no such file or directory"))
+    if missing:
+        raise SpecError(missing)
     return files
 
 
@@ -81,6 +91,7 @@ def load(sources: Iterable[str | Path]) -> Definitions:
 
     problems: list[Problem] = []
     loaded: list[tuple[Service, str]] = []
+    routings: list[tuple[Routing, str]] = []
     openslo_docs: list[Document] = []
     try:
         files = expand(sources)
@@ -90,7 +101,10 @@ def load(sources: Iterable[str | Path]) -> Definitions:
         shown = str(path)
         try:
             if path.suffix == ".py":
-                loaded.extend((s, shown) for s in python_src.load(path))
+                services, routing = python_src.load_all(path)
+                loaded.extend((s, shown) for s in services)
+                if routing is not None:
+                    routings.append((routing, shown))
                 continue
             text = decode(shown, path.read_bytes())
             docs = load_documents(shown, text)
@@ -104,7 +118,7 @@ def load(sources: Iterable[str | Path]) -> Definitions:
                     elif kind == "sloth":
                         loaded.extend((s, shown) for s in sloth.load(doc))
                     else:
-                        loaded.extend((s, shown) for s in native.load(doc))
+                        _native(doc, shown, loaded, routings, problems)
                 except SpecError as exc:
                     problems.extend(exc.problems)
         except SpecError as exc:
@@ -123,6 +137,32 @@ def load(sources: Iterable[str | Path]) -> Definitions:
                 Problem(origin, None, "", f"service {service.name!r} is already defined in {seen[service.name]}")
             )
         seen.setdefault(service.name, origin)
+    for _, origin in routings[1:]:
+        problems.append(
+            Problem(origin, None, "routing", f"routing is already defined in {routings[0][1]}: define it once")
+        )
     if problems:
-        raise SpecError(problems)
-    return Definitions(tuple(s for s, _ in loaded), tuple((s.name, o) for s, o in loaded))
+        raise SpecError(list(dict.fromkeys(problems)))
+    routing, routing_origin = routings[0] if routings else (None, None)
+    return Definitions(tuple(s for s, _ in loaded), tuple((s.name, o) for s, o in loaded), routing, routing_origin)
+
+
+def _native(
+    doc: Document,
+    shown: str,
+    loaded: list[tuple[Service, str]],
+    routings: list[tuple[Routing, str]],
+    problems: list[Problem],
+) -> None:
+    """A toolkit YAML document: its services and its optional ``routing:`` block, all problems at once."""
+    try:
+        routing = native.load_routing(doc)
+        if routing is not None:
+            routings.append((routing, shown))
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    if "services" in doc.data or "routing" not in doc.data:
+        try:
+            loaded.extend((s, shown) for s in native.load(doc))
+        except SpecError as exc:
+            problems.extend(exc.problems)

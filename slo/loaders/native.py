@@ -238,3 +238,101 @@ def load(doc: Document) -> list[Service]:
     if found:
         raise SpecError(sorted(set(found), key=lambda p: (p.line or 0, p.path, p.message)))
     return services
+
+
+# ---------------------------------------------------------------------------------------------
+# routing: (Alertmanager receivers and routes, see slo.routing)
+
+_RECEIVER_KEYS = {
+    "pagerduty": ("routing_key_file", "url", "send_resolved"),
+    "slack": ("api_url_file", "channel", "title", "text", "send_resolved"),
+    "opsgenie": ("api_key_file", "api_url", "priority", "send_resolved"),
+    "webhook": ("url", "url_file", "credentials_file", "max_alerts", "send_resolved"),
+    "email": (
+        "to",
+        "from",
+        "smarthost",
+        "auth_username",
+        "auth_password_file",
+        "require_tls",
+        "send_resolved",
+    ),
+}
+# Accepted by the schema only so that they can be refused with a clear message here.
+_LITERAL = {
+    "pagerduty": ("routing_key", "service_key"),
+    "slack": ("api_url",),
+    "opsgenie": ("api_key",),
+    "webhook": (),
+    "email": ("auth_password", "auth_secret"),
+}
+
+
+def _integration(kind: str, spec: dict[str, Any]) -> Any:
+    from slo.routing import KINDS, refuse_literal
+
+    literal = {k: spec[k] for k in _LITERAL[kind] if k in spec}
+    if kind == "slack" and "api_url" in literal:
+        raise DefinitionError(
+            "refusing a literal secret: a Slack webhook URL is itself a secret and generated files must not "
+            "contain secrets. Write it to a file readable by Alertmanager and give api_url_file instead",
+            "api_url",
+        )
+    refuse_literal(literal)
+    values = {("sender" if k == "from" else k): spec.get(k) for k in _RECEIVER_KEYS[kind]}
+    return KINDS[kind](**values)
+
+
+def routing_spec(spec: dict[str, Any]) -> Any:
+    """``routing:`` block → :class:`slo.routing.Routing` (the schema has checked the shapes)."""
+    from slo.routing import Receiver, Route, make_routing
+
+    receivers = []
+    for i, r in enumerate(spec.get("receivers", [])):
+        integrations = []
+        for kind in _RECEIVER_KEYS:
+            if kind in r:
+                try:
+                    integrations.append(_integration(kind, r[kind]))
+                except DefinitionError as exc:
+                    raise exc.under(f"receivers[{i}].{kind}") from None
+        try:
+            receivers.append(Receiver(r["name"], tuple(integrations)))
+        except DefinitionError as exc:
+            raise DefinitionError(exc.message, f"receivers[{i}]") from None
+    routes = []
+    for i, r in enumerate(spec.get("routes", [])):
+        try:
+            routes.append(
+                Route(
+                    r.get("team"),
+                    r.get("service"),
+                    r.get("critical"),
+                    r.get("warning"),
+                    r.get("group_wait"),
+                    r.get("group_interval"),
+                    r.get("repeat_interval"),
+                )
+            )
+        except DefinitionError as exc:
+            raise exc.under(f"routes[{i}]") from None
+    options = {
+        k: spec[k]
+        for k in ("critical", "warning", "default", "group_by", "group_wait", "group_interval", "repeat_interval")
+        if k in spec
+    }
+    return make_routing(receivers, routes=routes, inhibit=spec.get("inhibit", True), **options)
+
+
+def load_routing(doc: Document) -> Any:
+    """The document's ``routing:`` block as a model, or None; problems located by file:line:path."""
+    if not isinstance(doc.data, dict) or "routing" not in doc.data:
+        return None
+    problems = [p for p in validate(doc, SCHEMA) if p.path == "routing" or p.path.startswith(("routing.", "routing["))]
+    if problems:
+        raise SpecError(problems)
+    try:
+        return routing_spec(doc.data["routing"])
+    except DefinitionError as exc:
+        err = exc.under("routing")
+        raise SpecError(doc.problem(err.path, err.message)) from None

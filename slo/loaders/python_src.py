@@ -1,7 +1,8 @@
 """Python definition files: run the module, collect the ``Service`` objects it defines.
 
 Discovery rule: every module-level name bound to a ``Service``, or to a list/tuple of them, in the
-order they appear. The file runs with its own directory on ``sys.path`` so it may import helpers
+order they appear; and at most one module-level ``Routing`` (Alertmanager routing, see
+:mod:`slo.routing`). The file runs with its own directory on ``sys.path`` so it may import helpers
 beside it. Whatever the file raises becomes a located ``SpecError``.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from slo.errors import DefinitionError, Problem, SpecError
 from slo.model import Service
+from slo.routing import Routing
 
 
 def _line_in(file: Path, tb: traceback.StackSummary) -> int | None:
@@ -24,6 +26,17 @@ def _line_in(file: Path, tb: traceback.StackSummary) -> int | None:
 
 
 def load(path: Path) -> list[Service]:
+    """The services a Python file defines; a file without any is an error."""
+    services, _ = load_all(path)
+    if not services:
+        raise SpecError(
+            Problem(str(path), None, "", "defines no Service at module level (assign service(...) to a name)")
+        )
+    return services
+
+
+def load_all(path: Path) -> tuple[list[Service], Routing | None]:
+    """The services and the routing a Python file defines; it must define at least one of them."""
     shown = str(path)
     directory = str(path.parent.resolve())
     added = directory not in sys.path
@@ -55,6 +68,21 @@ def load(path: Path) -> list[Service]:
     for s in services:
         if not any(s is u for u in unique):
             unique.append(s)
-    if not unique:
-        raise SpecError(Problem(shown, None, "", "defines no Service at module level (assign service(...) to a name)"))
-    return unique
+    routings: dict[str, Routing] = {}
+    for name, value in namespace.items():
+        if isinstance(value, Routing) and not any(value is r for r in routings.values()):
+            routings[name] = value
+    if len(routings) > 1:
+        raise SpecError(
+            Problem(shown, None, "", f"defines {len(routings)} Routing objects ({', '.join(routings)}): keep one")
+        )
+    if not unique and not routings:
+        raise SpecError(
+            Problem(
+                shown,
+                None,
+                "",
+                "defines no Service at module level (assign service(...) to a name; or routing(...) for routing)",
+            )
+        )
+    return unique, next(iter(routings.values()), None)

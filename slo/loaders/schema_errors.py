@@ -44,7 +44,7 @@ def _describe(error: ValidationError) -> str:
         return f"missing required key {', '.join(repr(k) for k in missing)}"
     if v == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(value) - set(allowed))
+        extra = sorted(set(value) - set(allowed), key=str)
         return f"unknown key {', '.join(repr(k) for k in extra)} (allowed: {', '.join(allowed)})"
     if v == "enum":
         return f"must be one of {', '.join(repr(x) for x in expected)}, got {value!r}"

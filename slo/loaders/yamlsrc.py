@@ -113,7 +113,12 @@ def decode(file: str, raw: bytes) -> str:
 
 def load_documents(file: str, text: str) -> list[Document]:
     """All documents of a YAML stream, each with its line map; empty documents are skipped."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # checks the text for characters YAML forbids
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SpecError(Problem(file, line, "", f"invalid YAML: character {char} is not allowed")) from None
     docs: list[Document] = []
     try:
         while loader.check_node():

@@ -1,0 +1,690 @@
+"""OpenSLO v1 documents (``apiVersion: openslo/v1``): SLO, SLI, Service and DataSource kinds.
+
+All OpenSLO documents of a source set are resolved together, because an SLO may name an SLI, a
+Service or a DataSource defined in another file. Prometheus counter selectors become the typed
+model, and a ``_bucket{le=…}``/``_count`` pair becomes a latency SLI, so an OpenSLO SLO equals its
+DSL twin. What the model cannot express faithfully — alert policies, raw or gauge ratios,
+RatioTimeslices, composite objectives, non-Prometheus sources — is refused with a located message,
+never dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from slo.durations import Duration
+from slo.errors import DefinitionError, Problem, SpecError
+from slo.loaders.keys import non_string_keys
+from slo.loaders.schema_errors import validate
+from slo.loaders.yamlsrc import Document, join
+from slo.model import (
+    SLI,
+    SLO,
+    WINDOW_PLACEHOLDER,
+    CalendarMonth,
+    EventSource,
+    LatencySLI,
+    Period,
+    ProbeSLI,
+    PromQLTemplate,
+    RatioSLI,
+    Rolling,
+    Service,
+    TimeSliceSLI,
+    check_name,
+    freeze_labels,
+    normalise_objective,
+)
+from slo.selectors import Selector, parse_selector
+
+API_VERSION = "openslo/v1"
+SCHEMA = "openslo-v1.schema.json"
+KINDS = ("SLO", "SLI", "Service", "DataSource")
+ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")
+DEFAULT_PERIOD = "30d"
+T = TypeVar("T")
+
+_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
+_CALENDAR_UNITS = re.compile(r"^\d+[MQY]$")
+
+
+def recognises(data: Any) -> bool:
+    """Any ``openslo/…`` API version, so an unsupported one is named rather than unrecognised."""
+    return (
+        isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and data["apiVersion"].startswith("openslo/")
+    )
+
+
+class _Failed(Exception):
+    """Located problems unwinding one object; empty when the cause was already reported elsewhere."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+
+
+def _fail(doc: Document, path: str, message: str) -> _Failed:
+    return _Failed([doc.problem(path, message)])
+
+
+def _call(doc: Document, path: str, build: Callable[[], T]) -> T:
+    """Run a model constructor, locating any ``DefinitionError`` at ``path`` in ``doc``."""
+    try:
+        return build()
+    except DefinitionError as exc:
+        err = exc.under(path)
+        raise _Failed([doc.problem(err.path, err.message)]) from None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:63].strip("-")
+
+
+@dataclass
+class _Object:
+    """One OpenSLO document of a supported kind; ``valid`` once it passed the schema."""
+
+    doc: Document
+    kind: str
+    name: str | None
+    data: dict[str, Any]
+    valid: bool
+
+
+@dataclass(frozen=True)
+class _Indicator:
+    """An SLI document read into the model: event counters, or a 0/1 gauge for time slices."""
+
+    events: RatioSLI | LatencySLI | None = None
+    gauge: Selector | None = None
+
+
+@dataclass(frozen=True)
+class _Built:
+    """One SLO of the model with where its name came from (for duplicate reports)."""
+
+    slo: SLO
+    service: str
+    doc: Document
+    name_path: str
+
+
+def _labels(doc: Document, path: str, raw: dict[str, Any] | None) -> dict[str, str]:
+    """OpenSLO labels → Prometheus labels; list values (allowed by OpenSLO) are joined with commas."""
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for key, value in (raw or {}).items():
+        where = join(path, str(key))
+        if isinstance(value, list):
+            if not value:
+                problems.append(doc.problem(where, "an empty list cannot become a label value"))
+                continue
+            value = ",".join(value)
+        try:
+            freeze_labels({key: value})
+        except DefinitionError as exc:
+            problems.append(
+                doc.problem(where, f"{exc.message}: OpenSLO labels become Prometheus labels (letters, digits, '_')")
+            )
+            continue
+        out[key] = value
+    if problems:
+        raise _Failed(problems)
+    return out
+
+
+def _counter_source(doc: Document, path: str, text: str) -> EventSource:
+    """A counter ``query``: a plain selector (typed), or an opaque rate expression using ``{{.window}}``."""
+    if _WINDOW.search(text):
+        return _call(doc, path, lambda: PromQLTemplate(_WINDOW.sub(WINDOW_PLACEHOLDER, text.strip())))
+    try:
+        return parse_selector(text)
+    except DefinitionError as exc:
+        raise _fail(
+            doc,
+            path,
+            'expected a plain counter selector such as http_requests_total{job="api"} (the toolkit '
+            f"applies rate() and the windows itself), or a rate expression with {WINDOW_PLACEHOLDER} "
+            f"where the range goes: {exc.message}",
+        ) from None
+
+
+def _gauge_source(doc: Document, path: str, text: str) -> Selector:
+    """A 0/1 gauge ``query`` such as ``probe_success{job="blackbox"}``; only a plain selector."""
+    try:
+        return parse_selector(text)
+    except DefinitionError as exc:
+        raise _fail(
+            doc,
+            path,
+            f'a thresholdMetric must be a plain gauge selector such as probe_success{{job="blackbox"}}: {exc.message}',
+        ) from None
+
+
+def _ratio_or_latency(
+    doc: Document, path: str, total: EventSource, good: EventSource | None, bad: EventSource | None
+) -> RatioSLI | LatencySLI:
+    """``X_bucket{…, le="0.2"}`` over ``X_count{…}`` is a latency SLI; else a ratio."""
+    if isinstance(good, Selector) and good.metric.endswith("_bucket"):
+        le = [m for m in good.matchers if m.label == "le"]
+        if le:
+            good_path = join(path, "good.metricSource.spec.query")
+            base = good.metric[: -len("_bucket")]
+            others = tuple(m for m in good.matchers if m.label != "le")
+            histogram = Selector(base, others)
+            if len(le) != 1 or le[0].op != "=":
+                raise _fail(doc, good_path, 'match the bucket with le="<seconds>", e.g. le="0.2"')
+            if total != histogram.with_metric(base + "_count"):
+                raise _fail(
+                    doc,
+                    join(path, "total.metricSource.spec.query"),
+                    f"good is a bucket of histogram {base}, so total must be its count with the same labels: "
+                    f"{histogram.with_metric(base + '_count')}",
+                )
+            try:
+                threshold = float(le[0].value)
+            except ValueError:
+                raise _fail(doc, good_path, f"le={le[0].value!r} is not a number of seconds") from None
+            return _call(doc, good_path, lambda: LatencySLI(histogram, threshold))
+    return _call(doc, path, lambda: RatioSLI(total, good, bad))
+
+
+def _target(doc: Document, path: str, objective: dict[str, Any]) -> float:
+    has_target, has_percent = "target" in objective, "targetPercent" in objective
+    if has_target and has_percent:
+        raise _fail(doc, path, "give either target (e.g. 0.999) or targetPercent (e.g. 99.9), not both")
+    if has_target:
+        value = objective["target"]
+        if not 0 < value < 1:
+            raise _fail(
+                doc,
+                join(path, "target"),
+                f"must be a fraction between 0 and 1 such as 0.999 (targetPercent takes 99.9), got {value!r}",
+            )
+        return _call(doc, join(path, "target"), lambda: normalise_objective(value))
+    if has_percent:
+        value = objective["targetPercent"]
+        if not 0 < value < 100:
+            raise _fail(
+                doc,
+                join(path, "targetPercent"),
+                f"must be a percentage between 0 and 100 such as 99.9 (100 leaves no budget), got {value!r}",
+            )
+        return _call(doc, join(path, "targetPercent"), lambda: normalise_objective(value / 100))
+    raise _fail(doc, path, "missing 'target' (a fraction such as 0.999) or 'targetPercent' (such as 99.9)")
+
+
+def _slice_window(doc: Document, path: str, value: float | str) -> Duration:
+    if isinstance(value, str):
+        return _call(doc, path, lambda: Duration.parse(value.strip()))
+    if not math.isfinite(value) or value <= 0 or value != int(value):
+        raise _fail(doc, path, f"must be a whole number of minutes such as 5, or a duration such as 5m, got {value!r}")
+    return Duration(int(value) * 60)
+
+
+def _start_time(doc: Document, path: str, value: Any) -> None:
+    """Calendar months start on the 1st at midnight; any other anchor would shift every month."""
+    if isinstance(value, datetime):
+        start = value
+    elif isinstance(value, date):
+        start = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            start = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _fail(doc, path, f"{value!r} is not a date and time such as 2024-01-01 00:00:00") from None
+    else:
+        raise _fail(doc, path, f"must be a date and time such as 2024-01-01 00:00:00, got {value!r}")
+    if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
+        raise _fail(
+            doc,
+            path,
+            f"calendar months start on the 1st at 00:00; startTime {value!s} would shift every month",
+        )
+
+
+def _period(doc: Document, path: str, windows: list[dict[str, Any]] | None) -> Period:
+    """``timeWindow`` → rolling days/weeks, or a calendar month in its time zone (default 30d rolling)."""
+    if windows is None:
+        return Rolling(Duration.parse(DEFAULT_PERIOD))
+    if len(windows) != 1:
+        raise _fail(doc, path, f"give exactly one time window (OpenSLO v1 allows one), got {len(windows)}")
+    window, where = windows[0], join(path, 0)
+    duration = window["duration"]
+    rolling = window.get("isRolling", "calendar" not in window)
+    if rolling:
+        if "calendar" in window:
+            raise _fail(doc, join(where, "calendar"), "a rolling window takes no calendar (set isRolling: false)")
+        if _CALENDAR_UNITS.match(duration):
+            raise _fail(
+                doc,
+                join(where, "duration"),
+                f"a rolling window must be whole days or weeks such as 28d, 30d or 4w; {duration!r} is only "
+                "supported as a calendar month (duration: 1M, isRolling: false)",
+            )
+        return _call(doc, join(where, "duration"), lambda: Rolling(Duration.parse(duration)))
+    if duration != "1M":
+        raise _fail(
+            doc,
+            join(where, "duration"),
+            f"only calendar months are supported as calendar windows (duration: 1M), got {duration!r}",
+        )
+    calendar = window.get("calendar") or {}
+    if "startTime" in calendar:
+        _start_time(doc, join(join(where, "calendar"), "startTime"), calendar["startTime"])
+    timezone = calendar.get("timeZone", "UTC")
+    return _call(doc, join(join(where, "calendar"), "timeZone"), lambda: CalendarMonth(timezone))
+
+
+class _Resolver:
+    """Cross-document state: objects by kind and name, and every problem found so far."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.objects: list[_Object] = []
+        self.by_name: dict[str, dict[str, _Object]] = {kind: {} for kind in KINDS}
+        self.indicators: dict[str, _Indicator] = {}
+
+    # -- reading documents -------------------------------------------------------------------
+
+    def read(self, doc: Document) -> None:
+        data = doc.data
+        if not isinstance(data, dict):
+            self.problems.append(doc.problem("", f"expected a mapping at the top level, got {type(data).__name__}"))
+            return
+        if data.get("apiVersion") != API_VERSION:
+            self.problems.append(
+                doc.problem(
+                    "apiVersion",
+                    f"unsupported OpenSLO version {data.get('apiVersion')!r}: only {API_VERSION} is read",
+                )
+            )
+            return
+        kind = data.get("kind")
+        if kind in ALERT_KINDS:
+            self.problems.append(
+                doc.problem(
+                    "kind",
+                    f"kind {kind} is not supported: the toolkit derives multi-window, multi-burn-rate alerts "
+                    "from each SLO itself; remove this document",
+                )
+            )
+            return
+        if kind not in KINDS:
+            message = (
+                "missing required key 'kind'"
+                if kind is None
+                else f"unknown kind {kind!r} (supported OpenSLO v1 kinds: {', '.join(KINDS)})"
+            )
+            self.problems.append(doc.problem("kind" if kind is not None else "", message))
+            return
+        schema_problems = non_string_keys(doc) or validate(doc, SCHEMA)
+        self.problems.extend(schema_problems)
+        metadata = data.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        obj = _Object(doc, kind, name if isinstance(name, str) else None, data, not schema_problems)
+        self.objects.append(obj)
+        if obj.name is None:
+            return
+        if kind == "SLO":
+            return  # SLO names are per service in the model: duplicates are found per service
+        first = self.by_name[kind].get(obj.name)
+        if first is not None:
+            obj.valid = False
+            where = f"{first.doc.file}:{first.doc.line('metadata.name')}"
+            self.problems.append(doc.problem("metadata.name", f"duplicate {kind} {obj.name!r} (first at {where})"))
+            return
+        self.by_name[kind][obj.name] = obj
+
+    # -- SLIs --------------------------------------------------------------------------------
+
+    def _lookup(self, kind: str, name: str, doc: Document, path: str) -> _Object:
+        found = self.by_name[kind].get(name)
+        if found is None:
+            known = sorted(self.by_name[kind])
+            listing = f"known: {', '.join(known)}" if known else f"no {kind} document was loaded"
+            raise _fail(doc, path, f"no {kind} named {name!r} ({listing})")
+        if not found.valid:
+            raise _Failed([])  # its own problems are already reported
+        return found
+
+    def source(self, doc: Document, path: str, source: dict[str, Any], gauge: bool = False) -> EventSource:
+        """A ``metricSource``: Prometheus, named inline (``type``) or by DataSource (``metricSourceRef``)."""
+        ref, kind = source.get("metricSourceRef"), source.get("type")
+        if ref is not None:
+            data_source = self._lookup("DataSource", ref, doc, join(path, "metricSourceRef"))
+            ds_type = data_source.data["spec"]["type"]
+            if ds_type.lower() != "prometheus":
+                raise _fail(
+                    doc,
+                    join(path, "metricSourceRef"),
+                    f"DataSource {ref!r} has type {ds_type!r}: only Prometheus data sources are supported",
+                )
+            if kind is not None and kind.lower() != ds_type.lower():
+                raise _fail(doc, join(path, "type"), f"type {kind!r} contradicts DataSource {ref!r} ({ds_type})")
+        elif kind is None:
+            raise _fail(doc, path, "name the data source: give type: Prometheus or a metricSourceRef")
+        if kind is not None and kind.lower() != "prometheus":
+            raise _fail(doc, join(path, "type"), f"metric source type {kind!r} is not supported: only Prometheus")
+        query, where = source["spec"]["query"], join(path, "spec.query")
+        return _gauge_source(doc, where, query) if gauge else _counter_source(doc, where, query)
+
+    def indicator(self, doc: Document, path: str, spec: dict[str, Any]) -> _Indicator:
+        """An SLI spec (standalone or inline) → counters or a gauge; problems located in its own file."""
+        if ("ratioMetric" in spec) == ("thresholdMetric" in spec):
+            raise _fail(doc, path, "give exactly one of ratioMetric or thresholdMetric")
+        if "thresholdMetric" in spec:
+            where = join(path, "thresholdMetric.metricSource")
+            gauge = self.source(doc, where, spec["thresholdMetric"]["metricSource"], gauge=True)
+            assert isinstance(gauge, Selector)
+            return _Indicator(gauge=gauge)
+        ratio, where = spec["ratioMetric"], join(path, "ratioMetric")
+        for key in ("raw", "rawType"):
+            if key in ratio:
+                raise _fail(
+                    doc,
+                    join(where, key),
+                    "raw (precomputed) ratios are not supported: give counters as good or bad plus total",
+                )
+        if "counter" not in ratio:
+            raise _fail(doc, where, "missing required key 'counter': set counter: true (counters only)")
+        if ratio["counter"] is not True:
+            raise _fail(
+                doc,
+                join(where, "counter"),
+                "counter: false (gauge ratios) is not supported: give increasing counters and counter: true",
+            )
+        if ("good" in ratio) == ("bad" in ratio):
+            raise _fail(doc, where, "give exactly one of good or bad besides total")
+        if "total" not in ratio:
+            raise _fail(doc, where, "missing required key 'total'")
+        sources: dict[str, EventSource] = {}
+        problems: list[Problem] = []
+        for key in ("good", "bad", "total"):
+            if key in ratio:
+                try:
+                    sources[key] = self.source(doc, join(where, f"{key}.metricSource"), ratio[key]["metricSource"])
+                except _Failed as failed:
+                    problems.extend(failed.problems)
+        if problems or len(sources) != 2:
+            raise _Failed(problems)
+        return _Indicator(
+            events=_ratio_or_latency(doc, where, sources["total"], sources.get("good"), sources.get("bad"))
+        )
+
+    def slo_indicator(self, obj: _Object) -> _Indicator:
+        spec = obj.data["spec"]
+        if ("indicator" in spec) == ("indicatorRef" in spec):
+            raise _fail(
+                obj.doc,
+                "spec",
+                "give exactly one of indicator (an inline SLI) or indicatorRef (an SLI's name)",
+            )
+        if "indicator" in spec:
+            return self.indicator(obj.doc, "spec.indicator.spec", spec["indicator"]["spec"])
+        name = spec["indicatorRef"]
+        self._lookup("SLI", name, obj.doc, "spec.indicatorRef")
+        found = self.indicators.get(name)
+        if found is None:
+            raise _Failed([])  # the SLI's own problems are reported once, by check_slis
+        return found
+
+    def check_slis(self) -> None:
+        """Read every SLI document once, referenced or not, so its problems are always reported."""
+        for name, obj in self.by_name["SLI"].items():
+            if not obj.valid:
+                continue
+            try:
+                self.indicators[name] = self.indicator(obj.doc, "spec", obj.data["spec"])
+            except _Failed as failed:
+                self.problems.extend(failed.problems)
+
+    # -- SLOs --------------------------------------------------------------------------------
+
+    def objective_sli(
+        self, doc: Document, path: str, method: str, objective: dict[str, Any], indicator: _Indicator
+    ) -> SLI:
+        """Budgeting method + objective + indicator → the SLI of one SLO."""
+        threshold_keys = [k for k in ("op", "value") if k in objective]
+        if method == "Occurrences":
+            for key in ("timeSliceTarget", "timeSliceWindow"):
+                if key in objective:
+                    raise _fail(doc, join(path, key), f"{key} only applies to budgetingMethod: Timeslices")
+            if indicator.gauge is not None:
+                raise _fail(
+                    doc,
+                    "spec.budgetingMethod",
+                    "a thresholdMetric (gauge) SLI needs budgetingMethod: Timeslices",
+                )
+            if threshold_keys:
+                raise _fail(doc, join(path, threshold_keys[0]), "op and value only apply to a thresholdMetric SLI")
+            assert indicator.events is not None
+            return indicator.events
+        missing = [k for k in ("timeSliceTarget", "timeSliceWindow") if k not in objective]
+        if missing:
+            raise _fail(
+                doc,
+                path,
+                f"missing required key {', '.join(repr(k) for k in missing)} (budgetingMethod: Timeslices)",
+            )
+        slice_target = objective["timeSliceTarget"]
+        if not 0 < slice_target <= 1:
+            raise _fail(
+                doc,
+                join(path, "timeSliceTarget"),
+                f"must be a fraction in (0, 1] such as 0.999 (a slice's good share), got {slice_target!r}",
+            )
+        window = _slice_window(doc, join(path, "timeSliceWindow"), objective["timeSliceWindow"])
+        inner: RatioSLI | LatencySLI | ProbeSLI
+        if indicator.gauge is not None:
+            if objective.get("op") != "gte" or objective.get("value") != 1:
+                raise _fail(
+                    doc,
+                    join(path, "op") if "op" in objective else path,
+                    "a thresholdMetric is read as a 0/1 probe gauge such as probe_success: only op: gte with "
+                    f"value: 1 is supported, got op: {objective.get('op')}, value: {objective.get('value')}",
+                )
+            gauge = indicator.gauge
+            inner = _call(doc, path, lambda: ProbeSLI(gauge))
+        else:
+            if threshold_keys:
+                raise _fail(doc, join(path, threshold_keys[0]), "op and value only apply to a thresholdMetric SLI")
+            assert indicator.events is not None
+            inner = indicator.events
+        return _call(doc, join(path, "timeSliceWindow"), lambda: TimeSliceSLI(inner, window, slice_target))
+
+    def _objective(
+        self, obj: _Object, i: int, objective: dict[str, Any], indicator: _Indicator | None
+    ) -> tuple[str, str, float, SLI]:
+        """One objective → (SLO name, where the name came from, objective, SLI); all its problems at once."""
+        doc, metadata, method = obj.doc, obj.data["metadata"], obj.data["spec"]["budgetingMethod"]
+        path = f"spec.objectives[{i}]"
+        composite = [k for k in ("indicator", "indicatorRef", "compositeWeight") if k in objective]
+        if composite:
+            raise _fail(doc, join(path, composite[0]), "composite SLOs (per-objective indicators) are not supported")
+        if len(obj.data["spec"]["objectives"]) == 1:
+            name, name_path = metadata["name"], "metadata.name"
+        else:
+            key = "name" if "name" in objective else "displayName"
+            suffix = objective.get("name") or _slug(objective.get("displayName") or "") or str(i)
+            name = f"{metadata['name']}-{suffix}"
+            name_path = join(path, key) if key in objective else path
+        problems: list[Problem] = []
+        results: list[Any] = []
+        steps: list[Callable[[], Any]] = [
+            partial(_call, doc, name_path, partial(check_name, "SLO", name)),
+            partial(_target, doc, path, objective),
+        ]
+        if indicator is not None and method != "RatioTimeslices":
+            steps.append(partial(self.objective_sli, doc, path, method, objective, indicator))
+        for step in steps:
+            try:
+                results.append(step())
+            except _Failed as failed:
+                problems.extend(failed.problems)
+        if problems or len(results) != 3:
+            raise _Failed(problems)
+        return name, name_path, results[1], results[2]
+
+    def slos(self, obj: _Object) -> list[_Built]:
+        """One SLO document → one model SLO per objective."""
+        doc, spec, metadata = obj.doc, obj.data["spec"], obj.data["metadata"]
+        problems: list[Problem] = []
+        if "alertPolicies" in spec:
+            problems.append(
+                doc.problem(
+                    "spec.alertPolicies",
+                    "alertPolicies are not supported: the toolkit derives multi-window, multi-burn-rate "
+                    "alerts from each SLO itself (tune them in the toolkit's own format); remove them",
+                )
+            )
+        if spec["budgetingMethod"] == "RatioTimeslices":
+            problems.append(
+                doc.problem(
+                    "spec.budgetingMethod",
+                    "RatioTimeslices (the average of per-slice ratios) is not supported: use Timeslices "
+                    "(share of good slices) or Occurrences (good events / total events)",
+                )
+            )
+        steps: dict[str, Callable[[], Any]] = {
+            "indicator": partial(self.slo_indicator, obj),
+            "period": partial(_period, doc, "spec.timeWindow", spec.get("timeWindow")),
+            "labels": partial(_labels, doc, "metadata.labels", metadata.get("labels")),
+        }
+        got: dict[str, Any] = {}
+        for key, step in steps.items():
+            try:
+                got[key] = step()
+            except _Failed as failed:
+                problems.extend(failed.problems)
+        parts = []
+        for i, objective in enumerate(spec["objectives"]):
+            try:
+                parts.append(self._objective(obj, i, objective, got.get("indicator")))
+            except _Failed as failed:
+                problems.extend(failed.problems)
+        if problems or len(got) != len(steps) or len(parts) != len(spec["objectives"]):
+            raise _Failed(problems)
+        description = spec.get("description") or metadata.get("displayName") or ""
+        built = []
+        for name, name_path, objective, sli in parts:
+            slo = _call(
+                doc,
+                "metadata",
+                partial(
+                    SLO,
+                    name=name,
+                    objective=objective,
+                    sli=sli,
+                    period=got["period"],
+                    description=description,
+                    labels=got["labels"],
+                ),
+            )
+            built.append(_Built(slo, spec["service"], doc, name_path))
+        return built
+
+    # -- services ----------------------------------------------------------------------------
+
+    def service(self, name: str, built: list[_Built], referring: list[_Object]) -> tuple[Service, str] | None:
+        """Group SLOs under their service; team/owner/labels/description come from the Service document."""
+        declared = self.by_name["Service"].get(name)
+        if declared is not None and not declared.valid:
+            return None
+        if not built:
+            if declared is not None and not referring:
+                self.problems.append(
+                    declared.doc.problem(
+                        "metadata.name", f"Service {name!r} has no SLO: no SLO names it in spec.service"
+                    )
+                )
+            return None
+        seen: dict[str, _Built] = {}
+        for b in built:
+            first = seen.get(b.slo.name)
+            if first is not None:
+                where = f"{first.doc.file}:{first.doc.line(first.name_path)}"
+                self.problems.append(
+                    b.doc.problem(
+                        b.name_path,
+                        f"duplicate SLO name {b.slo.name!r} in service {name!r} (first at {where})",
+                    )
+                )
+            seen.setdefault(b.slo.name, b)
+        if len(seen) != len(built):
+            return None
+        if declared is None:
+            doc, name_path, meta, spec = built[0].doc, "spec.service", {}, {}
+        else:
+            doc, name_path, meta, spec = (
+                declared.doc,
+                "metadata.name",
+                declared.data["metadata"],
+                declared.data["spec"] or {},
+            )
+        try:
+            _call(doc, name_path, lambda: check_name("service", name))
+            service_labels = _labels(doc, "metadata.labels", meta.get("labels"))
+        except _Failed as failed:
+            self.problems.extend(failed.problems)
+            return None
+        # OpenSLO has no owner field; the team is carried as a label. `team` moves to the field
+        # (Service.all_labels puts it back on every series); `owner` stays a label and fills `owner`.
+        team = service_labels.pop("team", None) or service_labels.get("owner")
+        try:
+            service = _call(
+                doc,
+                "metadata",
+                lambda: Service(
+                    name=name,
+                    slos=tuple(b.slo for b in built),
+                    team=team,
+                    owner=service_labels.get("owner"),
+                    labels=service_labels,
+                    description=spec.get("description") or meta.get("displayName") or "",
+                ),
+            )
+        except _Failed as failed:
+            self.problems.extend(failed.problems)
+            return None
+        return service, doc.file
+
+
+def load(docs: list[Document]) -> list[tuple[Service, str]]:
+    """Resolve all OpenSLO documents of a source set together; each service with the file it came from."""
+    resolver = _Resolver()
+    for doc in docs:
+        resolver.read(doc)
+    resolver.check_slis()
+    order: list[str] = []
+    built: dict[str, list[_Built]] = {}
+    referring: dict[str, list[_Object]] = {}
+    for obj in resolver.objects:
+        if obj.kind == "Service" and obj.name is not None:
+            order.append(obj.name)
+        elif obj.kind == "SLO":
+            spec = obj.data.get("spec")
+            service = spec.get("service") if isinstance(spec, dict) else None
+            if isinstance(service, str):
+                order.append(service)
+                referring.setdefault(service, []).append(obj)
+            if not obj.valid:
+                continue
+            try:
+                for b in resolver.slos(obj):
+                    built.setdefault(b.service, []).append(b)
+            except _Failed as failed:
+                resolver.problems.extend(failed.problems)
+    services: list[tuple[Service, str]] = []
+    for name in dict.fromkeys(order):
+        result = resolver.service(name, built.get(name, []), referring.get(name, []))
+        if result is not None:
+            services.append(result)
+    if resolver.problems:
+        raise SpecError(list(dict.fromkeys(resolver.problems)))
+    return services

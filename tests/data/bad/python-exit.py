@@ -1,0 +1,5 @@
+"""A definition file that exits."""
+
+import sys
+
+sys.exit(3)

@@ -1,0 +1,2 @@
+"""Not UTF-8."""
+name = "café"

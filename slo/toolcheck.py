@@ -1,4 +1,4 @@
-"""Running promtool (and amtool) over generated output, with a short pass/fail summary."""
+"""Running promtool and amtool over generated output, with a short pass/fail summary."""
 
 from __future__ import annotations
 
@@ -56,4 +56,90 @@ def check_rules(out: Path) -> list[Result]:
                 cwd=path.parent,
             )
         )
+    return results
+
+
+AMTOOL_NOISE = "Warning: --config.file flag overrides the --alertmanager.url."
+
+
+def _route_cases(path: Path) -> tuple[list[dict], str | None]:
+    """The cases of a route-test table, or a message saying why it cannot be read."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [], f"cannot read: {exc}"
+    tests = doc.get("tests") if isinstance(doc, dict) else None
+    if not isinstance(tests, list) or not all(
+        isinstance(t, dict)
+        and isinstance(t.get("labels"), dict)
+        and isinstance(t.get("receivers"), list)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in t["labels"].items())
+        for t in tests
+    ):
+        return [], "expected 'tests:' as a list of {name, labels: {label: value}, receivers: [name, ...]}"
+    return tests, None
+
+
+def _label_args(labels: dict[str, str]) -> list[str]:
+    """``key="value"`` arguments, quoted as amtool's matcher parser expects."""
+    out = []
+    for key, value in labels.items():
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        out.append(f'{key}="{escaped}"')
+    return out
+
+
+def route_test(amtool: str, config: Path, case: dict, target: str) -> Result:
+    """One ``amtool config routes test --verify.receivers`` run, with a clear message on a mismatch."""
+    expected = ",".join(case["receivers"])
+    name = case.get("name") or " ".join(f"{k}={v}" for k, v in case["labels"].items())
+    argv = [
+        amtool,
+        "config",
+        "routes",
+        "test",
+        f"--config.file={config}",
+        f"--verify.receivers={expected}",
+        *_label_args(case["labels"]),
+    ]
+    result = run("amtool routes test", argv, f"{target}: {name}", timeout=60)
+    output = "\n".join(line for line in result.output.splitlines() if line.strip() != AMTOOL_NOISE)
+    if result.ok:
+        return Result(result.step, result.target, True, output)
+    got = [line for line in output.splitlines() if line.strip() and "WARNING" not in line and "error" not in line]
+    labels = " ".join(_label_args(case["labels"]))
+    message = (
+        f"routing mismatch for {labels}\n"
+        f"expected receivers: {expected}\n"
+        f"Alertmanager routes it to: {got[-1] if got else '(see amtool output)'}\n"
+        f"amtool: {output}"
+    )
+    return Result(result.step, result.target, False, message)
+
+
+def check_alertmanager(out: Path) -> list[Result]:
+    """``amtool check-config`` on DIR/alertmanager/alertmanager.yml, then every case of routes.test.yml.
+
+    No results when there is no generated Alertmanager config (no routing defined).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = out / "alertmanager" / "alertmanager.yml"
+    if not config.is_file():
+        return []
+    amtool = binary("amtool")
+    rel = str(config.relative_to(out))
+    checked = run("amtool check-config", [amtool, "check-config", str(config)], rel)
+    results = [checked]
+    table = out / "alertmanager" / "routes.test.yml"
+    if not checked.ok or not table.is_file():
+        return results
+    target = str(table.relative_to(out))
+    cases, error = _route_cases(table)
+    if error:
+        return [*results, Result("amtool routes test", target, False, error)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results.extend(pool.map(lambda case: route_test(amtool, config, case, target), cases))
     return results

@@ -1,6 +1,6 @@
 """The AI Assistant SLOs from the production runbook's SLA table, as Python."""
 
-from slo import error_rate, latency, not_equal, regex, service, uptime
+from slo import error_rate, latency, not_equal, pagerduty, regex, routing, service, slack, team_route, uptime
 
 api = {"job": "ai-assistant-backend"}
 search = {**api, "endpoint": "/api/search"}
@@ -15,4 +15,14 @@ ai_assistant = service(
     latency("search-latency", 95, "http_request_duration_seconds", under="2s", labels=search),
     team="sre",
     runbook_url="https://runbooks.your-company.com/ai-assistant",
+)
+
+# The runbook's Alertmanager routing: pages (critical) to PagerDuty, tickets (warning) to Slack. Secrets
+# stay in files Alertmanager reads; the generated alertmanager.yml only names them.
+alert_routing = routing(
+    pagerduty("pagerduty", routing_key_file="/etc/alertmanager/secrets/pagerduty-routing-key"),
+    slack("slack", api_url_file="/etc/alertmanager/secrets/slack-api-url", channel="#sre-alerts"),
+    critical="pagerduty",
+    warning="slack",
+    routes=[team_route("sre", critical="pagerduty", warning="slack")],
 )

@@ -376,7 +376,7 @@ def _headline(service: Service, slo: SLO) -> list[tuple[int, Any]]:
         (
             8,
             _timeseries(
-                "Error budget remaining",
+                "Error budget over time",
                 [_target(budget, "A", "budget remaining")],
                 "percentunit",
                 f"Share of the {period} error budget not yet spent.",
@@ -734,7 +734,7 @@ def overview_dashboard(services: Sequence[Service], grafana_url: str | None) -> 
     layout = _Layout()
     n = sum(len(s.slos) for s in services)
     layout.line(
-        _table_height(n) if n < 21 else 24,
+        _table_height(n),
         (
             24,
             _slo_table(

@@ -1,0 +1,281 @@
+"""Pure math from query results to one row per SLO: SLI, budget, good/total, worst day, coverage.
+
+No I/O here: inputs are the decoded query results, outputs plain data. An SLO without data is
+reported as "no data" — never as compliant — and an SLI is never above 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
+from slo.report.periods import ReportPeriod
+
+AT_RISK = 0.25  # less than a quarter of the error budget left
+TOLERANCE = 1e-12
+
+
+@dataclass
+class Row:
+    """One SLO's figures for one period."""
+
+    service: str
+    slo: str
+    sli_kind: str
+    objective: float
+    unit: str
+    sli: float | None = None
+    good: float | None = None
+    total: float | None = None
+    coverage: float | None = 0.0  # None: not measured
+    worst_day: str | None = None
+    worst_day_sli: float | None = None
+    budget_minutes: float = 0.0
+    burn_down: pd.Series | None = field(default=None, repr=False)
+    previous: Row | None = field(default=None, repr=False)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        return self.sli is not None
+
+    @property
+    def compliant(self) -> bool:
+        return self.sli is not None and self.sli >= self.objective - TOLERANCE
+
+    @property
+    def error_budget_remaining(self) -> float | None:
+        if self.sli is None:
+            return None
+        return budget_remaining(self.sli, self.objective)
+
+    @property
+    def error_budget_remaining_minutes(self) -> float | None:
+        remaining = self.error_budget_remaining
+        return None if remaining is None else remaining * self.budget_minutes
+
+    @property
+    def status(self) -> str:
+        """``no-data``, ``breached``, ``at-risk`` (under a quarter of the budget left) or ``ok``."""
+        if self.sli is None:
+            return "no-data"
+        if not self.compliant:
+            return "breached"
+        remaining = self.error_budget_remaining
+        if remaining is not None and remaining < AT_RISK:
+            return "at-risk"
+        return "ok"
+
+
+def budget_remaining(sli: float, objective: float) -> float:
+    """1 − (1 − sli) / (1 − objective); negative once the budget is overspent."""
+    value = 1 - (1 - sli) / (1 - objective)
+    return 0.0 if abs(value) < TOLERANCE else value
+
+
+def sli_kind(slo: SLO) -> str:
+    sli = slo.sli
+    if isinstance(sli, TimeSliceSLI):
+        return "uptime" if isinstance(sli.inner, ProbeSLI) else "time-slice"
+    if isinstance(sli, LatencySLI):
+        return "latency"
+    if isinstance(sli, RatioSLI):
+        return "ratio"
+    if isinstance(sli, RawRatioSLI):
+        return "raw-ratio"
+    return type(sli).__name__
+
+
+def _row(service: Service, slo: SLO, period: ReportPeriod) -> Row:
+    return Row(
+        service=service.name,
+        slo=slo.name,
+        sli_kind=sli_kind(slo),
+        objective=slo.objective,
+        unit=slo.unit,
+        budget_minutes=(1 - slo.objective) * period.minutes,
+    )
+
+
+def tagged_vector(result: list[dict[str, Any]], label: str = "slo_part") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in result:
+        value = float(item["value"][1])
+        if np.isfinite(value):
+            out[item.get("metric", {}).get(label, "")] = value
+    return out
+
+
+def tagged_frame(result: list[dict[str, Any]], label: str = "slo_part") -> pd.DataFrame:
+    """Range results as one column per tag, indexed by UTC step time (NaN/Inf dropped)."""
+    columns: dict[str, pd.Series] = {}
+    for item in result:
+        name = item.get("metric", {}).get(label, "")
+        pairs = item["values"]
+        if not pairs:
+            continue
+        times = np.fromiter((int(float(t)) for t, _ in pairs), dtype=np.int64, count=len(pairs))
+        numbers = np.fromiter((float(v) for _, v in pairs), dtype=float, count=len(pairs))
+        keep = np.isfinite(numbers)
+        series = pd.Series(numbers[keep], index=times[keep], dtype=float)
+        columns[name] = series[~series.index.duplicated(keep="last")]
+    frame = pd.DataFrame(columns) if columns else pd.DataFrame()
+    return frame.sort_index()
+
+
+@functools.lru_cache(maxsize=64)
+def _days_of_steps(period: ReportPeriod, step: int) -> pd.Index:
+    """Local calendar date (``YYYY-MM-DD``) of each aligned step of ``period``, by the step's start."""
+    starts = _expected_steps(period, step) - step
+    stamps = pd.to_datetime(starts, unit="s", utc=True).tz_convert(period.timezone)
+    return pd.Index(stamps.strftime("%Y-%m-%d"))
+
+
+def _expected_steps(period: ReportPeriod, step: int) -> np.ndarray:
+    """The ends of the whole ``step``-long steps from the period start: where a range query evaluates."""
+    start = int(period.start.timestamp())
+    count = period.seconds // step
+    return start + step * np.arange(1, count + 1, dtype=np.int64)
+
+
+def _aligned_count(period: ReportPeriod, step: int) -> int:
+    """How many multiples of ``step`` (since the epoch) lie in ``(start, end]``."""
+    start, end = int(period.start.timestamp()), int(period.end.timestamp())
+    return end // step - start // step
+
+
+def _burn_down(period: ReportPeriod, ends: np.ndarray, spent: np.ndarray, budget: float) -> pd.Series | None:
+    """Remaining budget fraction after each step, starting at 1 at the period start."""
+    if budget <= 0:
+        return None
+    index = pd.to_datetime(np.concatenate([[int(period.start.timestamp())], ends]), unit="s", utc=True)
+    values = np.concatenate([[1.0], 1 - np.cumsum(spent) / budget])
+    return pd.Series(values, index=index, name="error_budget_remaining")
+
+
+def events(
+    service: Service,
+    slo: SLO,
+    period: ReportPeriod,
+    totals: list[dict[str, Any]],
+    hourly: list[dict[str, Any]] | None,
+    step: int,
+    coverage_step: int,
+) -> Row:
+    """Occurrences: SLI from ``increase`` over the whole period; days, chart and coverage from hours."""
+    row = _row(service, slo, period)
+    values = tagged_vector(totals)
+    total = values.get("total")
+    if total is not None and total > 0:
+        bad = min(max(values.get("bad", 0.0), 0.0), total)
+        row.total, row.good = total, total - bad
+        row.sli = min(1.0, row.good / total)
+    elif total is not None:
+        row.notes.append("no events in the period")
+    if hourly is None:
+        row.coverage = None
+        return row
+    frame = tagged_frame(hourly)
+    ends = _expected_steps(period, step)
+    frame = frame.reindex(ends)
+    covered = frame["covered"].fillna(0).to_numpy() if "covered" in frame else np.zeros(len(ends))
+    row.coverage = float(min(1.0, covered.sum() / max(1, _aligned_count(period, coverage_step))))
+    if row.sli is None:
+        return row
+    hour_total = frame["total"].fillna(0).clip(lower=0).to_numpy() if "total" in frame else np.zeros(len(ends))
+    hour_bad = frame["bad"].fillna(0).to_numpy() if "bad" in frame else np.zeros(len(ends))
+    hour_bad = np.clip(hour_bad, 0, hour_total)
+    _worst_day(row, period, step, hour_total - hour_bad, hour_total)
+    assert row.total is not None
+    row.burn_down = _burn_down(period, ends, hour_bad, (1 - slo.objective) * row.total)
+    return row
+
+
+def _worst_day(row: Row, period: ReportPeriod, step: int, good: np.ndarray, total: np.ndarray) -> None:
+    days = pd.DataFrame({"good": good, "total": total}, index=_days_of_steps(period, step))
+    per_day = days.groupby(level=0).sum()
+    per_day = per_day[per_day["total"] > 0]
+    if per_day.empty:
+        return
+    ratios = (per_day["good"] / per_day["total"]).clip(upper=1.0)
+    worst = ratios.idxmin()
+    row.worst_day, row.worst_day_sli = str(worst), float(ratios[worst])
+
+
+def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict[str, Any]] | None) -> Row:
+    """Time slices: good slices / all slices of the period; a slice without data is not good."""
+    row = _row(service, slo, period)
+    assert isinstance(slo.sli, TimeSliceSLI)
+    size = slo.sli.slice.seconds
+    ends = _expected_steps(period, size)
+    if len(ends) == 0:
+        row.notes.append(f"the period is shorter than one {slo.sli.slice} slice")
+        return row
+    frame = tagged_frame(verdicts or [])
+    column = frame[frame.columns[0]] if len(frame.columns) else pd.Series(dtype=float)
+    observed = column.reindex(ends)
+    present = observed.notna().to_numpy()
+    good = (observed == 0).to_numpy()
+    row.total = float(len(ends))
+    row.good = float(good.sum())
+    row.coverage = float(present.sum() / len(ends))
+    if not present.any():
+        return row
+    row.sli = min(1.0, row.good / row.total)
+    period_seconds = period.seconds
+    if period_seconds % size:
+        row.notes.append(f"the last {period_seconds % size}s of the period are shorter than a slice and not counted")
+    _worst_day(row, period, size, good.astype(float), np.ones(len(ends)))
+    row.burn_down = _burn_down(period, ends, (~good).astype(float), (1 - slo.objective) * len(ends))
+    return row
+
+
+def raw(
+    service: Service,
+    slo: SLO,
+    period: ReportPeriod,
+    totals: list[dict[str, Any]],
+    hourly: list[dict[str, Any]] | None,
+    step: int,
+) -> Row:
+    """An opaque error ratio: the SLI is 1 − ratio over the period; hours are time-weighted."""
+    row = _row(service, slo, period)
+    row.notes.append("opaque error-ratio SLI: no event counts; days are averaged over hours")
+    value = tagged_vector(totals).get("error_ratio")
+    if value is not None:
+        row.sli = float(min(1.0, max(0.0, 1 - value)))
+    if hourly is None:
+        row.coverage = None
+        return row
+    ends = _expected_steps(period, step)
+    frame = tagged_frame(hourly).reindex(ends)
+    ratio = frame["error_ratio"] if "error_ratio" in frame else pd.Series(np.nan, index=ends)
+    present = ratio.notna().to_numpy()
+    row.coverage = float(present.mean()) if len(ends) else 0.0
+    if row.sli is None:
+        return row
+    bad = ratio.fillna(0).clip(0, 1).to_numpy()
+    _worst_day(row, period, step, (1 - bad) * present, present.astype(float))
+    row.burn_down = _burn_down(period, ends, bad * step, (1 - slo.objective) * period.seconds)
+    return row
+
+
+def generated_at() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class Report:
+    """Everything a renderer needs: the period, the rows, and (with --compare-previous) the period before."""
+
+    period: ReportPeriod
+    rows: list[Row]
+    previous_period: ReportPeriod | None = None
+    source: str = ""
+    generated: str = field(default_factory=generated_at)

@@ -1,0 +1,134 @@
+"""Which queries one SLO needs for one period, and running them (concurrently, with progress).
+
+All PromQL comes from :mod:`slo.promql`; this module only decides the instants: instant queries at
+the period's end, range queries stepping from the period's start so every step (hour or slice) is
+evaluated exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slo import promql
+from slo.durations import Duration
+from slo.model import SLO, LatencySLI, RatioSLI, RawRatioSLI, TimeSliceSLI
+from slo.report.client import PromClient
+from slo.report.periods import ReportPeriod, step_for
+
+COVERAGE_STEP = 300  # coverage of occurrence SLOs is counted in 5-minute steps
+
+
+@dataclass(frozen=True)
+class Instant:
+    expr: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Range:
+    expr: str
+    first: datetime
+    last: datetime
+    step: int
+
+
+Query = Instant | Range
+
+
+def kind(slo: SLO) -> str:
+    """``events`` (ratio/latency occurrences), ``slices`` (time slices) or ``raw`` (opaque ratio)."""
+    if isinstance(slo.sli, TimeSliceSLI):
+        return "slices"
+    if isinstance(slo.sli, RatioSLI | LatencySLI):
+        return "events"
+    if isinstance(slo.sli, RawRatioSLI):
+        return "raw"
+    raise TypeError(f"unsupported SLI {type(slo.sli).__name__}")
+
+
+def coverage_step(period: ReportPeriod) -> int:
+    return min(COVERAGE_STEP, step_for(period))
+
+
+def plan(slo: SLO, period: ReportPeriod, detail: bool = True) -> dict[str, Query]:
+    """The queries for ``slo`` over ``period``; ``detail`` adds the hourly breakdown (days, coverage, chart)."""
+    k = kind(slo)
+    span = period.duration
+    if k == "slices":
+        assert isinstance(slo.sli, TimeSliceSLI)
+        size = slo.sli.slice.seconds
+        count = period.seconds // size
+        if count == 0:
+            return {}
+        first = period.start + timedelta(seconds=size)
+        last = period.start + timedelta(seconds=size * count)
+        return {"slices": Range(promql.report_slice_bad(slo), first, last, size)}
+    queries: dict[str, Query] = {}
+    step = step_for(period)
+    step_d = Duration(step)
+    first = period.start + timedelta(seconds=step)
+    if k == "events":
+        totals = {
+            "total": promql.total_events(slo, span, "increase"),
+            "bad": promql.bad_events(slo, span, "increase"),
+        }
+        queries["totals"] = Instant(promql.tagged(totals), period.end)
+        if detail:
+            cov = coverage_step(period)
+            hourly = {
+                "total": promql.total_events(slo, step_d, "increase"),
+                "bad": promql.bad_events(slo, step_d, "increase"),
+                "covered": promql.steps_with_data(promql.events_presence(slo, Duration(cov)), step_d, Duration(cov)),
+            }
+            queries["hourly"] = Range(promql.tagged(hourly), first, period.end, step)
+    else:
+        queries["totals"] = Instant(promql.tagged({"error_ratio": promql.error_ratio(slo, span)}), period.end)
+        if detail:
+            queries["hourly"] = Range(
+                promql.tagged({"error_ratio": promql.error_ratio(slo, step_d)}), first, period.end, step
+            )
+    return queries
+
+
+Key = tuple[int, str]
+
+
+def run(
+    client: PromClient,
+    jobs: Sequence[tuple[Key, Query]],
+    concurrency: int = 4,
+    on_done: Callable[[Key], None] | None = None,
+) -> dict[Key, list[dict[str, Any]]]:
+    """Run every query; the first failure cancels what has not started and is re-raised."""
+
+    def one(query: Query) -> list[dict[str, Any]]:
+        if isinstance(query, Instant):
+            return client.instant(query.expr, query.at)
+        return client.range(query.expr, query.first, query.last, query.step)
+
+    results: dict[Key, list[dict[str, Any]]] = {}
+    if concurrency <= 1:
+        for key, query in jobs:
+            results[key] = one(query)
+            if on_done:
+                on_done(key)
+        return results
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="slo-report") as pool:
+        futures: dict[Future[list[dict[str, Any]]], Key] = {pool.submit(one, q): key for key, q in jobs}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                exc = future.exception()
+                if exc is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise exc
+                results[futures[future]] = future.result()
+                if on_done:
+                    on_done(futures[future])
+    return results

@@ -1,0 +1,347 @@
+"""Report outputs: a rich terminal table, Markdown, CSV, JSON (DESIGN.md's shape) and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+import shutil
+from typing import Any
+
+from slo.report.compute import Report, Row
+
+FORMATS = ("table", "markdown", "csv", "json", "html")
+STATUS_STYLE = {"ok": "green", "at-risk": "yellow", "breached": "bold red", "no-data": "magenta"}
+STATUS_TEXT = {"ok": "ok", "at-risk": "at risk", "breached": "BREACHED", "no-data": "no data"}
+STATUS_COLOUR = {"ok": "#1a7f37", "at-risk": "#9a6700", "breached": "#cf222e", "no-data": "#8250df"}
+
+
+# -- number formatting ------------------------------------------------------------------------------
+
+
+def _digits(objective: float) -> int:
+    """Enough decimals to tell the SLI from its objective (99.9 → 3, 99.99 → 4)."""
+    budget = 1 - objective
+    return max(2, min(6, math.ceil(-math.log10(budget * 100) - 1e-9) + 2)) if budget > 0 else 3
+
+
+def pct(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def count(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value - round(value)) < 0.005 else f"{value:,.2f}"
+
+
+def minutes(value: float | None) -> str:
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 120:
+        return f"{sign}{value / 60:.1f} h"
+    return f"{sign}{value:.1f} min"
+
+
+def number(value: float | None) -> float | int | None:
+    """JSON numbers: integral values as integers, others unrounded."""
+    if value is None or not math.isfinite(value):
+        return None
+    if value == int(value) and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _good_total(row: Row) -> str:
+    return f"{count(row.good)} / {count(row.total)} {row.unit}" if row.total is not None else "—"
+
+
+def _worst(row: Row) -> str:
+    return f"{row.worst_day} ({pct(row.worst_day_sli, _digits(row.objective))})" if row.worst_day else "—"
+
+
+def _budget(row: Row) -> str:
+    r = row.error_budget_remaining
+    return "—" if r is None else f"{r * 100:.1f}% ({minutes(row.error_budget_remaining_minutes)})"
+
+
+def _previous(row: Row) -> tuple[str, str]:
+    prev = row.previous
+    if prev is None:
+        return "—", "—"
+    now, before = row.error_budget_remaining, prev.error_budget_remaining
+    delta = "—" if now is None or before is None else f"{(now - before) * 100:+.1f} pp"
+    return pct(prev.sli, _digits(row.objective)), delta
+
+
+def cells(row: Row, compare: bool) -> list[str]:
+    d = _digits(row.objective)
+    out = [
+        row.service,
+        row.slo,
+        pct(row.objective, max(1, d - 2)),
+        pct(row.sli, d),
+        STATUS_TEXT[row.status],
+        _budget(row),
+        _good_total(row),
+        _worst(row),
+        pct(row.coverage, 2),
+    ]
+    if compare:
+        out.extend(_previous(row))
+    return out
+
+
+def headers(compare: bool) -> list[str]:
+    out = ["Service", "SLO", "Objective", "SLI", "Status", "Budget left", "Good / total", "Worst day", "Coverage"]
+    if compare:
+        out += ["Previous SLI", "Budget Δ"]
+    return out
+
+
+def _title(report: Report) -> str:
+    p = report.period
+    return f"SLO report {p.label} ({p.timezone}: {p.start.isoformat()} .. {p.end.isoformat()})"
+
+
+# -- formats ----------------------------------------------------------------------------------------
+
+
+def to_table(report: Report, color: bool = False, width: int | None = None) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    compare = report.previous_period is not None
+    table = Table(title=_title(report), title_justify="left", header_style="bold")
+    for name in headers(compare):
+        table.add_column(name, justify="right" if name not in ("Service", "SLO", "Status", "Worst day") else "left")
+    for row in report.rows:
+        values = cells(row, compare)
+        style = STATUS_STYLE[row.status]
+        values[4] = f"[{style}]{values[4]}[/]"
+        if row.coverage is not None and row.coverage < 0.99:
+            values[8] = f"[yellow]{values[8]}[/]"
+        table.add_row(*values)
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width or (shutil.get_terminal_size((120, 24)).columns if color else 200),
+        color_system="standard" if color else None,
+    )
+    console.print(table)
+    notes = [f"{r.service}/{r.slo}: {n}" for r in report.rows for n in r.notes]
+    for note in notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def to_markdown(report: Report) -> str:
+    compare = report.previous_period is not None
+    lines = [f"# {_title(report)}", ""]
+    if compare and report.previous_period is not None:
+        lines += [f"Compared with {report.previous_period.label}.", ""]
+    head = headers(compare)
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append(
+        "|" + "|".join("---" if i < 2 or h in ("Status", "Worst day") else "---:" for i, h in enumerate(head)) + "|"
+    )
+    for row in report.rows:
+        values = cells(row, compare)
+        if row.status in ("breached", "no-data"):
+            values[4] = f"**{values[4]}**"
+        lines.append("| " + " | ".join(_md_escape(v) for v in values) + " |")
+    notes = [f"- {r.service}/{r.slo}: {n}" for r in report.rows for n in r.notes]
+    if notes:
+        lines += ["", "Notes:", "", *notes]
+    lines += [
+        "",
+        f"_Generated by slo-toolkit at {report.generated}; coverage is the share of the period with data._",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+CSV_COLUMNS = [
+    "service",
+    "slo",
+    "sli_kind",
+    "objective",
+    "sli",
+    "compliant",
+    "status",
+    "error_budget_remaining",
+    "error_budget_remaining_minutes",
+    "good",
+    "total",
+    "unit",
+    "coverage",
+    "worst_day",
+    "worst_day_sli",
+    "period_start",
+    "period_end",
+]
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(number(value))
+    return value
+
+
+def to_csv(report: Report) -> str:
+    compare = report.previous_period is not None
+    columns = CSV_COLUMNS + (["previous_sli", "previous_error_budget_remaining"] if compare else [])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in report.rows:
+        record = slo_json(row)
+        record["worst_day"] = row.worst_day
+        record["worst_day_sli"] = row.worst_day_sli
+        record["period_start"] = report.period.start.isoformat()
+        record["period_end"] = report.period.end.isoformat()
+        if compare:
+            record["previous_sli"] = row.previous.sli if row.previous else None
+            record["previous_error_budget_remaining"] = row.previous.error_budget_remaining if row.previous else None
+        writer.writerow([_csv_value(record.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def slo_json(row: Row) -> dict[str, Any]:
+    """One SLO in DESIGN.md's shape (first ten keys), plus extras."""
+    out: dict[str, Any] = {
+        "service": row.service,
+        "slo": row.slo,
+        "objective": row.objective,
+        "sli": row.sli,
+        "error_budget_remaining": row.error_budget_remaining,
+        "compliant": row.compliant,
+        "good": number(row.good),
+        "total": number(row.total),
+        "unit": row.unit,
+        "coverage": row.coverage,
+        "status": row.status,
+        "sli_kind": row.sli_kind,
+        "error_budget_remaining_minutes": row.error_budget_remaining_minutes,
+        "worst_day": {"date": row.worst_day, "sli": row.worst_day_sli} if row.worst_day else None,
+    }
+    if row.previous is not None:
+        prev = row.previous
+        out["previous"] = {
+            "sli": prev.sli,
+            "error_budget_remaining": prev.error_budget_remaining,
+            "compliant": prev.compliant,
+            "good": number(prev.good),
+            "total": number(prev.total),
+            "coverage": prev.coverage,
+            "status": prev.status,
+        }
+    if row.notes:
+        out["notes"] = list(row.notes)
+    return out
+
+
+def to_json(report: Report) -> str:
+    doc: dict[str, Any] = {
+        "period": {**report.period.as_json(), "timezone": report.period.timezone, "label": report.period.label},
+        "slos": [slo_json(r) for r in report.rows],
+    }
+    if report.previous_period is not None:
+        p = report.previous_period
+        doc["previous_period"] = {**p.as_json(), "timezone": p.timezone, "label": p.label}
+    doc["generated_at"] = report.generated
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+HTML_STYLE = """
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem;color:#1f2328}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse;font-size:.9rem}th,td{border:1px solid #d0d7de;padding:.3rem .6rem}
+th{background:#f6f8fa;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.status{font-weight:600}.chart svg{max-width:100%;height:auto}.muted{color:#656d76;font-size:.85rem}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;font-size:.9rem}dt{color:#656d76}
+"""
+
+
+def to_html(report: Report, charts: bool = True) -> str:
+    from slo.report.charts import burn_down_svg, strip_ids
+
+    esc = html.escape
+    compare = report.previous_period is not None
+    head = headers(compare)
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{esc(_title(report))}</title><style>{HTML_STYLE}</style></head><body>",
+        f"<h1>{esc(_title(report))}</h1>",
+    ]
+    if compare and report.previous_period is not None:
+        out.append(f"<p>Compared with {esc(report.previous_period.label)}.</p>")
+    out.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>")
+    for i, row in enumerate(report.rows):
+        values = cells(row, compare)
+        tds = []
+        for j, value in enumerate(values):
+            if j == 1:
+                tds.append(f'<td><a href="#slo-{i}">{esc(value)}</a></td>')
+            elif j == 4:
+                tds.append(f'<td class="status" style="color:{STATUS_COLOUR[row.status]}">{esc(value)}</td>')
+            else:
+                tds.append(f'<td class="{"num" if j >= 2 else ""}">{esc(value)}</td>')
+        out.append("<tr>" + "".join(tds) + "</tr>")
+    out.append("</tbody></table>")
+    for i, row in enumerate(report.rows):
+        out.append(f'<h2 id="slo-{i}">{esc(row.service)} / {esc(row.slo)}</h2>')
+        d = _digits(row.objective)
+        facts = [
+            ("kind", row.sli_kind),
+            ("objective", pct(row.objective, max(1, d - 2))),
+            ("SLI", pct(row.sli, d)),
+            ("status", STATUS_TEXT[row.status]),
+            ("error budget left", _budget(row)),
+            ("good / total", _good_total(row)),
+            ("worst day", _worst(row)),
+            ("coverage", pct(row.coverage, 2)),
+        ]
+        if row.previous is not None:
+            prev_sli, delta = _previous(row)
+            facts += [("previous SLI", prev_sli), ("budget change", delta)]
+        out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>")
+        for note in row.notes:
+            out.append(f'<p class="muted">{esc(note)}</p>')
+        svg = burn_down_svg(row, report.period) if charts else None
+        if svg:
+            out.append(f'<div class="chart">{strip_ids(svg, f"c{i}-")}</div>')
+        else:
+            out.append('<p class="muted">No burn-down chart: no data for this period.</p>')
+    out.append(f'<p class="muted">Generated by slo-toolkit at {esc(report.generated)}.</p>')
+    out.append("</body></html>\n")
+    return "\n".join(out)
+
+
+def render(report: Report, fmt: str, color: bool = False) -> str:
+    if fmt == "table":
+        return to_table(report, color=color)
+    if fmt == "markdown":
+        return to_markdown(report)
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "html":
+        return to_html(report)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,339 @@
+"""``slo report`` without a real Prometheus: periods, math, renderers, and every way the server can fail.
+
+Fault tests talk to a tiny ``http.server`` on 127.0.0.1 that misbehaves on purpose; each failure must
+end in one clear line on stderr, exit code 2 and no output file.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from slo import availability, error_rate, regex, service, uptime
+from slo.errors import SpecError
+from slo.report import compute
+from slo.report.cli import report
+from slo.report.periods import last_complete_month, month_period, resolve, span_period
+from slo.report.render import to_csv, to_json, to_markdown, to_table
+from tests.promserver import free_port
+
+SLOS = """
+from slo import availability, regex, service
+shop = service("shop", availability("availability", 99.9, "http_requests_total", errors={"code": regex("5..")}))
+"""
+
+
+# -- periods --------------------------------------------------------------------------------------
+
+
+def test_berlin_month_starts_at_local_midnight_and_follows_dst() -> None:
+    march = month_period("2025-03", "Europe/Berlin")
+    assert march.start == datetime(2025, 2, 28, 23, tzinfo=UTC)
+    assert march.end == datetime(2025, 3, 31, 22, tzinfo=UTC)
+    assert march.seconds == 743 * 3600
+    october = month_period("2025-10", "Europe/Berlin")
+    assert october.seconds == 745 * 3600
+    assert month_period("2025-02", "UTC").seconds == 28 * 86400
+    assert march.previous().label == "2025-02" and month_period("2025-01").previous().label == "2024-12"
+
+
+def test_default_is_the_last_complete_month_in_the_zone() -> None:
+    # 1 March 00:30 in Berlin is still February in UTC: the last complete Berlin month is February.
+    now = datetime(2025, 2, 28, 23, 30, tzinfo=UTC)
+    assert last_complete_month("Europe/Berlin", now).label == "2025-02"
+    assert last_complete_month("UTC", now).label == "2025-01"
+    assert resolve(None, None, None, "UTC", now).label == "2025-01"
+
+
+def test_bad_period_options_are_input_errors() -> None:
+    for args in (
+        ("2025-13", None, None),
+        ("2025-3", None, None),
+        ("2025-03", "2025-03-01", "2025-03-02"),
+        (None, "2025-03-01", None),
+    ):
+        with pytest.raises(SpecError):
+            resolve(*args, "UTC")
+    with pytest.raises(SpecError):
+        resolve("2025-03", None, None, "Mars/Olympus")
+    span = span_period("2025-03-01", "2025-03-02T12:00", "Europe/Berlin")
+    assert span.seconds == 36 * 3600 and span.previous().end == span.start
+
+
+# -- math -----------------------------------------------------------------------------------------
+
+SHOP = service(
+    "shop",
+    availability("availability", 99.9, "http_requests_total", errors={"code": regex("5..")}),
+    error_rate("errors", 99, "http_requests_total", errors={"code": regex("5..")}, below="1%", slice="1h"),
+    uptime("uptime", 99, "probe_success", slice="1h"),
+)
+DAY = span_period("2025-03-01T00:00:00Z", "2025-03-02T00:00:00Z", "UTC")
+
+
+def _vector(**parts: float) -> list[dict]:
+    return [{"metric": {"slo_part": k}, "value": [0, repr(v)]} for k, v in parts.items()]
+
+
+def test_sli_never_above_one_and_no_data_is_never_compliant() -> None:
+    slo = SHOP.slos[0]
+    # bad slightly negative from extrapolation noise: clamp, never report SLI > 1
+    row = compute.events(SHOP, slo, DAY, _vector(total=1000.0, bad=-0.4), None, 3600, 300)
+    assert row.sli == 1.0 and row.compliant and row.error_budget_remaining == 1.0
+    for totals in ([], _vector(total=0.0, bad=0.0), [{"metric": {"slo_part": "total"}, "value": [0, "NaN"]}]):
+        row = compute.events(SHOP, slo, DAY, totals, None, 3600, 300)
+        assert row.sli is None and not row.compliant and row.status == "no-data"
+        assert row.error_budget_remaining is None
+
+
+def test_slices_without_data_count_as_not_good_and_lower_coverage() -> None:
+    slo = SHOP.slos[1]
+    start = int(DAY.start.timestamp())
+    values = [[start + 3600 * (i + 1), "1" if i == 5 else "0"] for i in range(24) if i not in (10, 11)]
+    row = compute.slices(SHOP, slo, DAY, [{"metric": {}, "values": values}])
+    assert (row.good, row.total) == (21, 24)
+    assert row.sli == 21 / 24 and row.coverage == 22 / 24
+    assert row.worst_day == "2025-03-01" and row.status == "breached"
+    assert row.burn_down is not None and row.burn_down.iloc[0] == 1 and len(row.burn_down) == 25
+    assert row.burn_down.iloc[-1] == pytest.approx(row.error_budget_remaining)
+    empty = compute.slices(SHOP, slo, DAY, [])
+    assert empty.sli is None and empty.coverage == 0 and empty.status == "no-data"
+
+
+def test_json_shape_and_csv_and_markdown() -> None:
+    row = compute.events(SHOP, SHOP.slos[0], DAY, _vector(total=1235105.0, bad=605.0), None, 3600, 300)
+    rows = [row, compute.slices(SHOP, SHOP.slos[2], DAY, [])]
+    doc = json.loads(to_json(compute.Report(DAY, rows)))
+    first = doc["slos"][0]
+    assert doc["period"] == {
+        "start": "2025-03-01T00:00:00+00:00",
+        "end": "2025-03-02T00:00:00+00:00",
+        "timezone": "UTC",
+        "label": DAY.label,
+    }
+    assert first["good"] == 1234500 and first["total"] == 1235105 and first["unit"] == "events"
+    assert first["sli"] == pytest.approx(0.99951, abs=1e-5)
+    assert first["error_budget_remaining"] == pytest.approx(1 - (1 - first["sli"]) / 0.001)
+    assert first["compliant"] is True
+    assert doc["slos"][1]["sli"] is None and doc["slos"][1]["compliant"] is False
+    csv_text = to_csv(compute.Report(DAY, rows))
+    assert csv_text.splitlines()[0].startswith("service,slo,sli_kind,objective,sli,compliant,status")
+    assert "no data" in to_markdown(compute.Report(DAY, rows)) and "no data" in to_table(compute.Report(DAY, rows))
+
+
+def test_report_writes_no_promql_of_its_own() -> None:
+    """All SLI PromQL comes from slo/promql.py: no PromQL functions in the report's string literals."""
+    import ast
+    import re
+
+    pattern = re.compile(r"\b(sum|increase|rate|avg_over_time|present_over_time|count_over_time|label_replace)\(")
+    for path in sorted((Path(compute.__file__).parent).glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                assert not pattern.search(node.value), f"{path.name}: PromQL outside slo/promql.py: {node.value!r}"
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    behaviour: Callable[[_Handler], None]
+    hits: list[str]
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        type(self).behaviour(self)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def fake_server(behaviour: Callable[[_Handler], None]) -> Iterator[tuple[str, list[str]]]:
+    hits: list[str] = []
+    handler = type("H", (_Handler,), {"behaviour": staticmethod(behaviour), "hits": hits})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _send(h: _Handler, status: int, body: bytes, ctype: str = "application/json") -> None:
+    h.send_response(status)
+    h.send_header("Content-Type", ctype)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
+def _fails(url: str, tmp_path: Path, *extra: str) -> str:
+    slos = tmp_path / "slos.py"
+    slos.write_text(SLOS, encoding="utf-8")
+    out = tmp_path / "out" / "report.json"
+    args = [str(slos), "--prometheus", url, "--month", "2025-03", "--format", "json", "--output", str(out), "-q"]
+    result = CliRunner().invoke(report, [*args, *extra])
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("slo: report: ") and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not out.exists() and not (out.parent.exists() and any(out.parent.iterdir()))
+    return lines[0]
+
+
+def test_server_down(tmp_path: Path) -> None:
+    line = _fails(f"http://127.0.0.1:{free_port()}", tmp_path, "--retries", "1")
+    assert "connection refused" in line
+
+
+def test_http_500_is_retried_then_reported(tmp_path: Path) -> None:
+    with fake_server(lambda h: _send(h, 500, b'{"status":"error","error":"boom"}')) as (url, hits):
+        line = _fails(url, tmp_path, "--retries", "2", "--concurrency", "1")
+    assert "HTTP 500" in line and "2 retries" in line
+    assert len(hits) == 3  # the first try and two retries, then no further query
+
+
+def test_slow_server_beyond_the_timeout(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def slow(h: _Handler) -> None:
+        release.wait(5)
+
+    with fake_server(slow) as (url, _):
+        try:
+            line = _fails(url, tmp_path, "--timeout", "0.3", "--retries", "0")
+        finally:
+            release.set()
+    assert "no answer within 0.3s" in line
+
+
+def test_malformed_json(tmp_path: Path) -> None:
+    with fake_server(lambda h: _send(h, 200, b'{"status":"success","data":{"result":[{"metric":')) as (url, _):
+        line = _fails(url, tmp_path, "--retries", "0")
+    assert "not Prometheus API JSON" in line
+
+
+def test_json_of_the_wrong_shape(tmp_path: Path) -> None:
+    with fake_server(lambda h: _send(h, 200, b'{"status":"success","data":{"result":"nope"}}')) as (url, _):
+        line = _fails(url, tmp_path, "--retries", "0")
+    assert "not Prometheus API JSON" in line
+
+
+def test_wrong_url(tmp_path: Path) -> None:
+    with fake_server(lambda h: _send(h, 404, b"<html>not found</html>", "text/html")) as (url, _):
+        line = _fails(url + "/grafana", tmp_path, "--retries", "0")
+    assert "HTTP 404" in line and "base URL" in line
+
+
+def test_query_rejected_by_prometheus(tmp_path: Path) -> None:
+    body = json.dumps({"status": "error", "errorType": "bad_data", "error": "parse error at char 3"}).encode()
+    with fake_server(lambda h: _send(h, 400, body)) as (url, _):
+        line = _fails(url, tmp_path, "--retries", "0")
+    assert "Prometheus rejected the query: parse error at char 3" in line
+
+
+def test_existing_output_is_left_alone_on_failure(tmp_path: Path) -> None:
+    slos = tmp_path / "slos.py"
+    slos.write_text(SLOS, encoding="utf-8")
+    out = tmp_path / "report.json"
+    out.write_text("previous report\n")
+    args = [str(slos), "--prometheus", f"http://127.0.0.1:{free_port()}", "--output", str(out), "--retries", "0", "-q"]
+    result = CliRunner().invoke(report, args)
+    assert result.exit_code == 2
+    assert out.read_text() == "previous report\n"
+    assert [p.name for p in tmp_path.iterdir()] == sorted(["slos.py", "report.json"]) or set(
+        p.name for p in tmp_path.iterdir()
+    ) == {"slos.py", "report.json"}
+
+
+def test_headers_auth_and_tenant_reach_the_server(tmp_path: Path) -> None:
+    seen: list[dict[str, str]] = []
+    empty = json.dumps({"status": "success", "data": {"resultType": "vector", "result": []}}).encode()
+
+    def record(h: _Handler) -> None:
+        seen.append(dict(h.headers))
+        _send(h, 200, empty if "/query?" in h.path else empty.replace(b'"vector"', b'"matrix"'))
+
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    slos = tmp_path / "slos.py"
+    slos.write_text(SLOS, encoding="utf-8")
+    with fake_server(record) as (url, hits):
+        result = CliRunner().invoke(
+            report,
+            [str(slos), "--prometheus", url, "--month", "2025-03", "--format", "json", "-q",
+             "--bearer-token-file", str(token), "--tenant", "team-a", "--header", "X-Extra: 1"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert all(
+        h["Authorization"] == "Bearer s3cret" and h["X-Scope-OrgID"] == "team-a" and h["X-Extra"] == "1" for h in seen
+    )
+    assert all("time=" in p or "start=" in p for p in hits)  # every query at an explicit time
+    doc = json.loads(result.stdout)
+    assert doc["slos"][0]["status"] == "no-data" and doc["slos"][0]["compliant"] is False
+
+
+def test_bad_connection_options_exit_1(tmp_path: Path) -> None:
+    slos = tmp_path / "slos.py"
+    slos.write_text(SLOS, encoding="utf-8")
+    base = [str(slos), "--prometheus", "http://127.0.0.1:1", "-q"]
+    for extra in (["--bearer-token-file", str(tmp_path / "missing")], ["--header", "no-colon"], ["--month", "March"],
+                  ["--basic-auth-user", "me"], ["--timezone", "Nowhere/City"]):  # fmt: skip
+        result = CliRunner().invoke(report, base + extra)
+        assert result.exit_code == 1, (extra, result.stderr)
+        assert "Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_burn_down_chart_is_svg() -> None:
+    from slo.report.charts import burn_down_svg
+
+    row = compute.Row("shop", "a", "ratio", 0.999, "events", sli=0.9995, good=9995, total=10000, coverage=1)
+    index = pd.date_range(DAY.start, DAY.end, freq="h")
+    row.burn_down = pd.Series([1 - i / 48 for i in range(len(index))], index=index)
+    svg = burn_down_svg(row, DAY)
+    assert svg is not None and svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+
+
+def test_opaque_error_ratio_slo() -> None:
+    from slo.model import SLO, PromQLTemplate, RawRatioSLI
+
+    raw = SLO(
+        "raw",
+        99,
+        RawRatioSLI(PromQLTemplate("sum(rate(errors_total[{{.window}}])) / sum(rate(req_total[{{.window}}]))")),
+    )
+    svc = service("shop", availability("a", 99, "x_total", errors={"code": "500"}))
+    start = int(DAY.start.timestamp())
+    hourly = [
+        {
+            "metric": {"slo_part": "error_ratio"},
+            "values": [[start + 3600 * (i + 1), "0.02" if i == 3 else "0.001"] for i in range(23)],
+        }
+    ]
+    row = compute.raw(svc, raw, DAY, [{"metric": {"slo_part": "error_ratio"}, "value": [0, "0.004"]}], hourly, 3600)
+    assert row.sli == pytest.approx(0.996) and row.compliant and row.unit == "events"
+    assert row.coverage == pytest.approx(23 / 24) and row.good is None
+    assert row.worst_day == "2025-03-01"

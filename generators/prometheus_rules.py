@@ -9,6 +9,7 @@ from a smoothed 5m rate would delay a page by minutes (the seeds' MTTD is under 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slo import promql
@@ -99,12 +100,29 @@ def _base_records(service: Service, slo: SLO, labels: dict[str, str]) -> list[di
     ]
 
 
+_DELIMITER = re.compile(r"\{\{|\}\}")
+
+
+def literal(text: str) -> str:
+    """``text`` as a Prometheus alert template that expands to exactly ``text``.
+
+    Alert labels and annotations are Go templates: a label value or selector holding ``{{`` would
+    otherwise break (or be executed by) the template engine. Policy labels and annotations the user
+    writes stay templates on purpose.
+    """
+    return _DELIMITER.sub(lambda m: '{{ "' + m.group() + '" }}', text)
+
+
+def _literal_labels(labels: dict[str, str]) -> dict[str, str]:
+    return {k: literal(v) for k, v in labels.items()}
+
+
 def _annotations(service: Service, slo: SLO, extra: dict[str, str]) -> dict[str, str]:
     out = dict(extra)
     if service.runbook_url:
-        out.setdefault("runbook_url", service.runbook_url)
+        out.setdefault("runbook_url", literal(service.runbook_url))
     if service.dashboard_url:
-        out.setdefault("dashboard_url", service.dashboard_url)
+        out.setdefault("dashboard_url", literal(service.dashboard_url))
     return out
 
 
@@ -125,7 +143,7 @@ def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str,
     threshold = factor * slo.error_budget
     what = "slices" if slo.unit == "slices" else "events"
     alert_labels = {
-        **labels,
+        **_literal_labels(labels),
         **dict(slo.alerting.labels),
         "severity": tier.severity,
         "tier": tier.name,
@@ -163,7 +181,7 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
     watched = promql.watched_selectors(slo)
     if not watched:
         return []
-    base = {**labels, **dict(slo.alerting.labels), "severity": "warning"}
+    base = {**_literal_labels(labels), **dict(slo.alerting.labels), "severity": "warning"}
     total: Selector = watched[0]
     rules = [
         {
@@ -177,8 +195,9 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
                 {
                     "summary": f"{service.name}/{slo.name}: SLI metric is missing",
                     "description": (
-                        f"No series match {total} for {slo.alerting.absent_for}: the {slo.name} SLO cannot "
-                        "be measured and its burn-rate alerts cannot fire. Check the scrape target and the selector."
+                        f"No series match {literal(str(total))} for {slo.alerting.absent_for}: the {slo.name} SLO "
+                        "cannot be measured and its burn-rate alerts cannot fire. "
+                        "Check the scrape target and the selector."
                     ),
                 },
             ),
@@ -198,8 +217,8 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
                     {
                         "summary": f"{service.name}/{slo.name}: no histogram bucket at the latency threshold",
                         "description": (
-                            f"{total} exists but no bucket matches {bucket}: the threshold is not a bucket boundary "
-                            "of this histogram, so every request counts as slow. "
+                            f"{literal(str(total))} exists but no bucket matches {literal(str(bucket))}: the "
+                            "threshold is not a bucket boundary of this histogram, so every request counts as slow. "
                             "Add the bucket or change the threshold."
                         ),
                     },
@@ -244,7 +263,7 @@ def slo_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
                     "alert": EXHAUSTED_ALERT,
                     "expr": f"{series(BUDGET_REMAINING, service, slo)} <= 0",
                     "for": "5m",
-                    "labels": {**labels, **dict(slo.alerting.labels), "severity": "warning"},
+                    "labels": {**_literal_labels(labels), **dict(slo.alerting.labels), "severity": "warning"},
                     "annotations": _annotations(
                         service,
                         slo,

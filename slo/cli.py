@@ -84,10 +84,35 @@ def validate(sources: tuple[str, ...]) -> None:
     click.echo(f"OK: {len(defs.services)} service(s), {count} SLO(s)")
 
 
-def _artifacts(defs: Definitions) -> dict[str, str]:
+def _artifacts(defs: Definitions, alertmanager_base: str | None = None) -> dict[str, str]:
+    from generators.alertmanager import read_base
     from generators.bundle import artifacts
 
-    return artifacts(defs)
+    settings = config.settings()
+    path = alertmanager_base if alertmanager_base is not None else settings.alertmanager_base
+    base = read_base(path) if path is not None and defs.routing is not None else None
+    return artifacts(defs, base, settings.grafana_url)
+
+
+def _routing_notes(defs: Definitions, alertmanager_base: str | None) -> list[str]:
+    from generators.alertmanager import unmatched_routes
+
+    if defs.routing is None:
+        notes = [
+            "no routing defined: alertmanager/ not generated (define routing(...) in Python or a top-level "
+            "'routing:' block in YAML; see the README, 'Alertmanager routing')"
+        ]
+        path = alertmanager_base if alertmanager_base is not None else config.settings().alertmanager_base
+        if path is not None:
+            notes.append(f"the Alertmanager base config {path} is not used without routing")
+        return notes
+    return unmatched_routes(defs)
+
+
+_AM_BASE_HELP = (
+    "Hand-written Alertmanager config to merge the generated routing into (default: [tool.slo] "
+    "alertmanager_base); its routes, receivers, inhibit rules and templates are kept."
+)
 
 
 @main.command()
@@ -100,15 +125,16 @@ def _artifacts(defs: Definitions) -> dict[str, str]:
     help="Output directory (default: [tool.slo] out, else .).",
 )
 @click.option("--check", is_flag=True, help="Write nothing; print a diff and exit 1 if the output would change.")
+@click.option("--alertmanager-base", "am_base", type=click.Path(dir_okay=False), default=None, help=_AM_BASE_HELP)
 @guarded
-def generate(sources: tuple[str, ...], out: str | None, check: bool) -> None:
-    """Write rules/, rules/tests/, rules/kubernetes/ (and more) under --out."""
+def generate(sources: tuple[str, ...], out: str | None, check: bool, am_base: str | None) -> None:
+    """Write rules/, rules/tests/, rules/kubernetes/, alertmanager/ (and more) under --out."""
     from generators.bundle import notes
     from slo.output import diff, write_tree
 
     defs = _definitions(sources)
-    files = _artifacts(defs)
-    for note in notes(defs):
+    files = _artifacts(defs, am_base)
+    for note in notes(defs) + _routing_notes(defs, am_base):
         click.echo(f"note: {note}", err=True)
     target = Path(out if out is not None else config.settings().out)
     if check:
@@ -136,19 +162,24 @@ def generate(sources: tuple[str, ...], out: str | None, check: bool) -> None:
     default=None,
     help="Test the files already generated in DIR instead of generating afresh into a temporary directory.",
 )
+@click.option("--alertmanager-base", "am_base", type=click.Path(dir_okay=False), default=None, help=_AM_BASE_HELP)
 @guarded
-def test_command(sources: tuple[str, ...], out: str | None) -> None:
-    """Run promtool check/test (and amtool checks) on the generated output; exit 1 on any failure."""
+def test_command(sources: tuple[str, ...], out: str | None, am_base: str | None) -> None:
+    """Run promtool check/test, amtool check-config and the route tests on the output; exit 1 on any failure."""
     from slo.output import write_tree
-    from slo.toolcheck import check_rules
+    from slo.toolcheck import check_alertmanager, check_rules
 
     if out is not None:
-        results = check_rules(Path(out))
+        results = check_rules(Path(out)) + check_alertmanager(Path(out))
+        if not (Path(out) / "alertmanager" / "alertmanager.yml").is_file():
+            click.echo(f"note: no {Path(out) / 'alertmanager' / 'alertmanager.yml'}: amtool checks skipped", err=True)
     else:
         defs = _definitions(sources)
         with tempfile.TemporaryDirectory(prefix="slo-test-") as tmp:
-            write_tree(Path(tmp), _artifacts(defs))
-            results = check_rules(Path(tmp))
+            write_tree(Path(tmp), _artifacts(defs, am_base))
+            results = check_rules(Path(tmp)) + check_alertmanager(Path(tmp))
+        if defs.routing is None:
+            click.echo("note: no routing defined: no Alertmanager config to check with amtool", err=True)
     failed = [r for r in results if not r.ok]
     for r in results:
         click.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.step:<22} {r.target}")
@@ -160,3 +191,13 @@ def test_command(sources: tuple[str, ...], out: str | None) -> None:
         sys.exit(1)
     if failed:
         sys.exit(1)
+
+
+def _register_report() -> None:
+    # Imported here, after ``guarded`` exists, because the report command wraps itself with it.
+    from slo.report.cli import report
+
+    main.add_command(report)
+
+
+_register_report()

@@ -37,3 +37,13 @@ def prometheus_bin() -> str:
 @pytest.fixture(scope="session")
 def amtool() -> str:
     return require("amtool")
+
+
+@pytest.fixture(scope="session")
+def alertmanager_bin() -> str:
+    """The Alertmanager server binary: ``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian."""
+    for name in ("alertmanager", "prometheus-alertmanager"):
+        path = shutil.which(name)
+        if path is not None:
+            return path
+    return require("prometheus-alertmanager")

@@ -37,10 +37,10 @@ from slo import promql
 from slo.dsl import availability, regex, service
 from slo.durations import Duration
 from slo.loaders import Definitions
+from slo.localstack import OpenMetricsWriter, PrometheusServer, backfill_openmetrics
 from slo.report import queries
 from slo.report.cli import report
 from slo.report.periods import month_period
-from tests.promserver import OpenMetricsWriter, PrometheusServer, backfill_openmetrics
 
 MONTH = "2025-04"
 PERIOD = month_period(MONTH, "UTC")

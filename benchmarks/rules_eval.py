@@ -47,9 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from generators.prometheus_rules import rule_file  # noqa: E402
 from slo.dsl import availability, regex, service  # noqa: E402
-from slo.model import SLO, RatioSLI, Service  # noqa: E402
-from slo.recorded import BAD_RATE, TOTAL_RATE  # noqa: E402
-from tests.promserver import (  # noqa: E402
+from slo.localstack import (  # noqa: E402
     OpenMetricsWriter,
     PrometheusServer,
     backfill_openmetrics,
@@ -58,6 +56,8 @@ from tests.promserver import (  # noqa: E402
     parse_metric_lines,
     write_rules,
 )
+from slo.model import SLO, RatioSLI, Service  # noqa: E402
+from slo.recorded import BAD_RATE, TOTAL_RATE  # noqa: E402
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 SLOT = 18 * HOUR  # promtool block size: 2h·3², epoch-aligned

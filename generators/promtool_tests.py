@@ -15,7 +15,8 @@ from typing import Any
 
 from generators import synthetic
 from generators.prometheus_rules import ABSENT_ALERT
-from slo.model import SLO, BurnRateTier, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
+from generators.synthetic import Unsupported
+from slo.model import SLO, BurnRateTier, ProbeSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
 
 EVAL = 60  # seconds; coarser than the 30s rule interval, so a detection time that passes here holds live
@@ -29,10 +30,6 @@ class Phase:
     minutes: int
     bad: float | None
     traffic: bool = True
-
-
-class Unsupported(Exception):
-    """The SLO's source series cannot be synthesised (opaque PromQL)."""
 
 
 def _alerts(service: Service, slo: SLO, **labels: str) -> str:
@@ -49,56 +46,20 @@ def _inner(slo: SLO) -> Any:
     return slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
 
 
-def _event_series(sli: RatioSLI | LatencySLI) -> list[tuple[str, str, dict[str, str]]]:
-    """(role, metric, labels) of the series to synthesise; role is good/bad/total."""
-    if isinstance(sli, LatencySLI):
-        base = synthetic.solve(list(sli.histogram.matchers))
-        if base is None:
-            raise Unsupported("cannot find label values matching the histogram selector")
-        le = f"{sli.threshold:g}"
-        return [
-            ("total", sli.count.metric, base),
-            ("good", sli.bucket.metric, {**base, "le": le}),
-            ("total", sli.bucket.metric, {**base, "le": "+Inf"}),
-        ]
-    part = sli.bad if sli.bad is not None else sli.good
-    role = "bad" if sli.bad is not None else "good"
-    other = "good" if role == "bad" else "bad"
-    if not isinstance(sli.total, Selector) or not isinstance(part, Selector):
-        raise Unsupported("the SLI uses opaque PromQL, which cannot be synthesised")
-    if part.metric == sli.total.metric:
-        inside = synthetic.solve(list(part.matchers) + list(sli.total.matchers))
-        outside = synthetic.solve(list(sli.total.matchers), list(part.matchers))
-        if inside is None or outside is None:
-            raise Unsupported("cannot find label values that split total into good and bad")
-        return [(role, part.metric, inside), (other, part.metric, outside)]
-    inside = synthetic.solve(list(part.matchers))
-    total = synthetic.solve(list(sli.total.matchers))
-    if inside is None or total is None:
-        raise Unsupported("cannot find label values matching the selectors")
-    return [(role, part.metric, inside), ("total", sli.total.metric, total)]
-
-
 def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str]]:
     """Series for the phases, sampled every ``step`` seconds, that the SLO's selectors match."""
-    sli = _inner(slo)
-    if isinstance(sli, RawRatioSLI):
-        raise Unsupported("a raw error-ratio SLI (opaque PromQL) cannot be synthesised")
     per_sample = RATE * step
-    if isinstance(sli, ProbeSLI):
-        labels = synthetic.solve(list(sli.selector.matchers))
-        if labels is None:
-            raise Unsupported("cannot find label values matching the probe selector")
+    parts = synthetic.sli_series(slo)
+    if parts[0][0] == "probe":
+        _, metric, labels = parts[0]
         segments: list[tuple[int, float | None]] = []
         for p in phases:
             n = p.minutes * 60 // step
             segments.append((n, None if p.bad is None else 0.0 if p.bad >= 0.5 else 1.0))
         segments[0] = (segments[0][0] + 1, segments[0][1])
-        return [
-            {"series": synthetic.series_text(sli.selector.metric, labels), "values": synthetic.gauge_values(segments)}
-        ]
+        return [{"series": synthetic.series_text(metric, labels), "values": synthetic.gauge_values(segments)}]
     out = []
-    for role, metric, labels in _event_series(sli):
+    for role, metric, labels in parts:
         counter: list[tuple[int, float]] = []
         missing_after = None
         for i, p in enumerate(phases):
@@ -116,7 +77,7 @@ def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str
     return out
 
 
-def _fastest_page(slo: SLO) -> BurnRateTier | None:
+def fastest_page(slo: SLO) -> BurnRateTier | None:
     """The critical tier with the shortest long window that a total outage can trip."""
     assert slo.alerting is not None
     pages = [t for t in slo.alerting.tiers if t.severity == "critical" and t.factor(slo.period) * slo.error_budget < 1]
@@ -148,7 +109,7 @@ def detection_minutes(slo: SLO, tier: BurnRateTier) -> float:
 
 
 def outage_case(service: Service, slo: SLO) -> dict[str, Any] | None:
-    tier = _fastest_page(slo)
+    tier = fastest_page(slo)
     if tier is None:
         return None
     detect = detection_minutes(slo, tier)

@@ -11,7 +11,13 @@ import re
 from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Any
 
+from slo.model import SLO, LatencySLI, ProbeSLI, RawRatioSLI, TimeSliceSLI
 from slo.selectors import Matcher, Selector, quote
+
+
+class Unsupported(Exception):
+    """The SLO's source series cannot be synthesised (opaque PromQL)."""
+
 
 _GENERIC = ("200", "500", "503", "x", "ok", "GET", "a", "0", "1", "/", "other")
 
@@ -184,3 +190,45 @@ def gauge_values(segments: list[tuple[int, float | None]]) -> str:
 def _fmt(value: float) -> str:
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
+
+
+def sli_series(slo: SLO) -> list[tuple[str, str, dict[str, str]]]:
+    """(role, metric, labels) of series the SLO's selectors match; role is good/bad/total/probe.
+
+    A total series and its good (or bad) part use label values that the part's selector matches
+    (and, for the other part, does not), so synthetic traffic exercises the real selectors.
+    """
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if isinstance(sli, RawRatioSLI):
+        raise Unsupported("a raw error-ratio SLI (opaque PromQL) cannot be synthesised")
+    if isinstance(sli, ProbeSLI):
+        labels = solve(list(sli.selector.matchers))
+        if labels is None:
+            raise Unsupported("cannot find label values matching the probe selector")
+        return [("probe", sli.selector.metric, labels)]
+    if isinstance(sli, LatencySLI):
+        base = solve(list(sli.histogram.matchers))
+        if base is None:
+            raise Unsupported("cannot find label values matching the histogram selector")
+        le = f"{sli.threshold:g}"
+        return [
+            ("total", sli.count.metric, base),
+            ("good", sli.bucket.metric, {**base, "le": le}),
+            ("total", sli.bucket.metric, {**base, "le": "+Inf"}),
+        ]
+    part = sli.bad if sli.bad is not None else sli.good
+    role = "bad" if sli.bad is not None else "good"
+    other = "good" if role == "bad" else "bad"
+    if not isinstance(sli.total, Selector) or not isinstance(part, Selector):
+        raise Unsupported("the SLI uses opaque PromQL, which cannot be synthesised")
+    if part.metric == sli.total.metric:
+        inside = solve(list(part.matchers) + list(sli.total.matchers))
+        outside = solve(list(sli.total.matchers), list(part.matchers))
+        if inside is None or outside is None:
+            raise Unsupported("cannot find label values that split total into good and bad")
+        return [(role, part.metric, inside), (other, part.metric, outside)]
+    inside = solve(list(part.matchers))
+    total = solve(list(sli.total.matchers))
+    if inside is None or total is None:
+        raise Unsupported("cannot find label values matching the selectors")
+    return [(role, part.metric, inside), ("total", sli.total.metric, total)]

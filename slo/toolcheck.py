@@ -10,6 +10,10 @@ from pathlib import Path
 INSTALL_HINT = {
     "promtool": "install the Debian package 'prometheus' (apt-get install -y prometheus)",
     "amtool": "install the Debian package 'prometheus-alertmanager' (apt-get install -y prometheus-alertmanager)",
+    "prometheus": "install the Debian package 'prometheus' (apt-get install -y prometheus)",
+    "prometheus-alertmanager": "install the Debian package 'prometheus-alertmanager'",
+    "alertmanager": "install the Debian package 'prometheus-alertmanager'",
+    "victoria-metrics": "install the Debian package 'victoria-metrics' (apt-get install -y victoria-metrics)",
 }
 
 
@@ -42,10 +46,12 @@ def run(step: str, argv: list[str], target: str, cwd: Path | None = None, timeou
 
 
 def check_rules(out: Path) -> list[Result]:
-    """``promtool check rules`` on every rule file and ``promtool test rules`` on every test file."""
+    """``promtool check rules`` on every rule file (SLO rules and threshold alerts) and ``promtool test
+    rules`` on every test file."""
     promtool = binary("promtool")
     results = []
-    for path in sorted((out / "rules").glob("*.rules.yml")):
+    rule_files = [*(out / "rules").glob("*.rules.yml"), *(out / "rules").glob("*.alerts.yml")]
+    for path in sorted(rule_files):
         results.append(run("promtool check rules", [promtool, "check", "rules", str(path)], str(path.relative_to(out))))
     for path in sorted((out / "rules" / "tests").glob("*.test.yml")):
         results.append(

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from slo.localstack import Series
 from slo.report.periods import month_period
-from tests.promserver import Series
 
 MONTH = "2025-03"
 TZ = "Europe/Berlin"

@@ -9,15 +9,9 @@ merged into one notification. Timing is shortened (group_wait 1s) only to keep t
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,90 +20,19 @@ import pytest
 from generators.bundle import artifacts
 from slo import availability, regex, routing, service, webhook
 from slo.loaders import Definitions
+from slo.localstack import AlertmanagerServer, WebhookReceiver
 
 WAIT = 20.0  # seconds: upper bound for anything to happen
 
 
-class Recorder:
-    """A webhook endpoint: every POST body, by path, in arrival order."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, dict[str, Any]]] = []
-        self.cond = threading.Condition()
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with recorder.cond:
-                    recorder.received.append((self.path, json.loads(body)))
-                    recorder.cond.notify_all()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def firing(self, path: str) -> list[dict[str, Any]]:
-        with self.cond:
-            return [body for p, body in self.received if p == path and body.get("status") == "firing"]
-
-    def wait_for(self, path: str, count: int, timeout: float = WAIT) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while len(self.firing_unlocked(path)) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self.cond.wait(left)
-            return self.firing_unlocked(path)
-
-    def firing_unlocked(self, path: str) -> list[dict[str, Any]]:
-        return [body for p, body in self.received if p == path and body.get("status") == "firing"]
-
-
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    rec.thread.start()
-    try:
+def recorder() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as rec:
         yield rec
-    finally:
-        rec.server.shutdown()
-        rec.server.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status, resp.read()
-    except OSError:
-        return 0, b""
-
-
-def _post(url: str, payload: Any) -> None:
-    req = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        assert resp.status == 200
 
 
 @pytest.fixture
-def alertmanager(alertmanager_bin: str, recorder: Recorder, tmp_path: Path) -> Iterator[str]:
+def alertmanager(alertmanager_bin: str, recorder: WebhookReceiver, tmp_path: Path) -> Iterator[AlertmanagerServer]:
     """Alertmanager on a free 127.0.0.1 port with the generated config; always terminated."""
     shop = service(
         "shop",
@@ -130,37 +53,8 @@ def alertmanager(alertmanager_bin: str, recorder: Recorder, tmp_path: Path) -> I
     defs = Definitions((shop,), (("shop", "test"),), routing_, "test")
     config = tmp_path / "alertmanager.yml"
     config.write_text(artifacts(defs)["alertmanager/alertmanager.yml"])
-    port = _free_port()
-    log = (tmp_path / "alertmanager.log").open("w")
-    proc = subprocess.Popen(
-        [
-            alertmanager_bin,
-            f"--config.file={config}",
-            f"--storage.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-            "--log.level=debug",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + WAIT
-        while _get(f"{base}/-/ready")[0] != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"alertmanager did not start:\n{(tmp_path / 'alertmanager.log').read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    with AlertmanagerServer(tmp_path / "data", config=config, ready_timeout=WAIT, max_runtime=300) as server:
+        yield server
 
 
 def _alert(alertname: str, slo: str, severity: str, **extra: str) -> dict[str, Any]:
@@ -194,10 +88,11 @@ def _slos(notifications: list[dict[str, Any]]) -> list[list[str]]:
 
 
 @pytest.mark.integration
-def test_pages_tickets_and_inhibition_in_a_real_alertmanager(alertmanager: str, recorder: Recorder) -> None:
+def test_pages_tickets_and_inhibition_in_a_real_alertmanager(
+    alertmanager: AlertmanagerServer, recorder: WebhookReceiver
+) -> None:
     # The page and the ticket of checkout arrive together, as they do when an outage trips both tiers.
-    _post(
-        f"{alertmanager}/api/v2/alerts",
+    alertmanager.post_alerts(
         [
             _page("checkout"),
             _ticket("checkout"),
@@ -207,10 +102,11 @@ def test_pages_tickets_and_inhibition_in_a_real_alertmanager(alertmanager: str, 
             _page("cart"),  # ... so its burn-rate page is not trusted
         ],
     )
-    pages = recorder.wait_for("/pager", 2)
-    tickets = recorder.wait_for("/chat", 2)
+    recorder.wait(lambda notes: sum(n.path == "/pager" for n in notes) >= 2, WAIT)
+    recorder.wait(lambda notes: sum(n.path == "/chat" for n in notes) >= 2, WAIT)
     time.sleep(3)  # several group intervals: anything inhibited would have been sent by now
-    pages, tickets = recorder.firing("/pager"), recorder.firing("/chat")
+    pages = [n.body for n in recorder.firing("/pager")]
+    tickets = [n.body for n in recorder.firing("/chat")]
 
     assert {n["receiver"] for n in pages} == {"pager"}
     assert {n["receiver"] for n in tickets} == {"chat"}
@@ -226,10 +122,9 @@ def test_pages_tickets_and_inhibition_in_a_real_alertmanager(alertmanager: str, 
     ]
 
     # Alertmanager's own view agrees: exactly those two alerts are suppressed, by inhibition.
-    status, body = _get(f"{alertmanager}/api/v2/alerts")
-    assert status == 200
     states = {
-        (a["labels"]["slo"], a["labels"]["severity"], a["labels"]["alertname"]): a["status"] for a in json.loads(body)
+        (a["labels"]["slo"], a["labels"]["severity"], a["labels"]["alertname"]): a["status"]
+        for a in alertmanager.alerts()
     }
     suppressed = {key for key, s in states.items() if s["state"] == "suppressed"}
     assert suppressed == {("checkout", "warning", "SLOErrorBudgetBurn"), ("cart", "critical", "SLOErrorBudgetBurn")}

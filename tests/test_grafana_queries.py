@@ -25,8 +25,7 @@ import pytest
 from generators.grafana import dashboards
 from generators.prometheus_rules import rule_file
 from slo.loaders import load
-from tests.conftest import EXAMPLE, require
-from tests.promserver import (
+from slo.localstack import (
     MetricsEndpoint,
     PrometheusError,
     PrometheusServer,
@@ -37,6 +36,7 @@ from tests.promserver import (
     write_openmetrics,
     write_rules,
 )
+from tests.conftest import EXAMPLE, require
 
 HISTORY = 6 * 3600
 STEP = 15
@@ -102,6 +102,16 @@ class Synthetic:
                 yield "http_request_duration_seconds_bucket", {**labels, "le": le_text}, value, "gauge"
             yield "http_request_duration_seconds_count", labels, total, "gauge"
         yield "probe_success", PROBE, 0.0 if t >= self.incident else 1.0, "gauge"
+        # what the threshold alerts' panels read: cAdvisor, kube-state-metrics and node-exporter series
+        pod = {"namespace": "ai-assistant-prod", "pod": "backend-1", "container": "app"}
+        yield "container_cpu_usage_seconds_total", pod, 0.5 * (t - self.origin), "counter"
+        yield "container_memory_working_set_bytes", pod, 1.5e9, "gauge"
+        yield "kube_pod_container_resource_limits", {**pod, "resource": "cpu", "unit": "core"}, 1.0, "gauge"
+        yield "kube_pod_container_resource_limits", {**pod, "resource": "memory", "unit": "byte"}, 4e9, "gauge"
+        yield "kube_pod_container_status_restarts_total", pod, 1.0 if t >= self.incident else 0.0, "counter"
+        disk = {"job": "node-exporter", "instance": "node-1", "mountpoint": "/", "fstype": "ext4"}
+        yield "node_filesystem_avail_bytes", disk, 3e10, "gauge"
+        yield "node_filesystem_size_bytes", disk, 1e11, "gauge"
 
     def history(self, end: float) -> list[Series]:
         times = [self.origin + i * STEP for i in range(int((end - self.origin) // STEP) + 1)]

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 
 from slo import availability, error_rate, regex, service, uptime
 from slo.errors import SpecError
+from slo.localstack import free_port
 from slo.report import compute
 from slo.report.cli import report
 from slo.report.periods import last_complete_month, month_period, resolve, span_period
 from slo.report.render import to_csv, to_json, to_markdown, to_table
-from tests.promserver import free_port
 
 SLOS = """
 from slo import availability, regex, service

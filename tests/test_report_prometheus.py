@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from slo.localstack import PrometheusServer, backfill_openmetrics, write_openmetrics
 from slo.report.cli import report
 from tests import report_world as world_mod
-from tests.promserver import PrometheusServer, backfill_openmetrics, write_openmetrics
 from tests.vmserver import VictoriaMetrics
 
 pytestmark = pytest.mark.integration

@@ -24,33 +24,19 @@ from generators.prometheus_rules import rule_file
 from slo import promql
 from slo.dsl import availability, error_rate, regex, service
 from slo.durations import Duration
+from slo.localstack import (
+    PrometheusServer,
+    Series,
+    backfill_openmetrics,
+    backfill_rules,
+    check_rules,
+    move_blocks,
+    only_records,
+    write_openmetrics,
+    write_rules,
+)
 from slo.model import SLO, RatioSLI, Service
 from slo.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, error_ratio_name
-
-try:
-    from tests.promserver import (
-        PrometheusServer,
-        Series,
-        backfill_openmetrics,
-        backfill_rules,
-        check_rules,
-        move_blocks,
-        only_records,
-        write_openmetrics,
-        write_rules,
-    )
-except ModuleNotFoundError:  # plain `pytest`: tests/ is on sys.path, the repository root is not
-    from promserver import (  # type: ignore[no-redef]
-        PrometheusServer,
-        Series,
-        backfill_openmetrics,
-        backfill_rules,
-        check_rules,
-        move_blocks,
-        only_records,
-        write_openmetrics,
-        write_rules,
-    )
 
 pytestmark = pytest.mark.integration
 

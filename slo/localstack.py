@@ -1,4 +1,7 @@
-"""A real Prometheus for tests and benchmarks: synthetic history, backfill, a bounded server, queries.
+"""Local Prometheus and Alertmanager processes for `slo demo`, tests and benchmarks.
+
+Synthetic history, backfill, bounded servers on 127.0.0.1, queries, a scrape endpoint and a webhook
+receiver. Every process runs under ``timeout --kill-after``, so nothing outlives its run.
 
 Unit tests with ``promtool test rules`` cannot show what a 30-day window over a month of recorded
 series really returns, nor what it costs. This harness writes synthetic series as OpenMetrics,
@@ -39,23 +42,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Self
 
 import yaml
 
-try:  # the repository root on sys.path (python -m pytest, benchmarks)
-    from tests.conftest import require
-except ModuleNotFoundError:  # plain `pytest`: tests/ itself is on sys.path
-    from conftest import require  # type: ignore[no-redef]
+from slo.toolcheck import binary
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 Kind = Literal["counter", "gauge"]
-
-
-def binary(name: str) -> str:
-    """Path of ``name``; fails the calling test (never skips) when it is not installed."""
-    return require(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,24 +273,22 @@ class PrometheusError(RuntimeError):
 
 
 @dataclass
-class PrometheusServer:
-    """``prometheus`` on 127.0.0.1:<free port> over ``data_dir``; a context manager that always stops it.
+class LocalServer:
+    """A server binary on 127.0.0.1:<free port>; a context manager that always stops it.
 
-    The process runs under ``timeout --kill-after`` with ``max_runtime``: if the test process dies
-    without cleaning up, the server still ends by itself.
+    The process runs under ``timeout --kill-after`` with ``max_runtime``: if the caller dies without
+    cleaning up, the server still ends by itself.
     """
 
     data_dir: Path
-    rule_files: Sequence[Path] = ()
-    scrape_configs: Sequence[Mapping[str, Any]] = ()
-    evaluation_interval: str = "1m"
-    retention: str = "400d"
-    extra_args: Sequence[str] = ()
     ready_timeout: float = 60.0
     max_runtime: float = 900.0
     port: int = 0
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: IO[bytes] | None = field(default=None, init=False, repr=False)
+
+    kind = "server"
+    ready_path = "/-/ready"
 
     @property
     def url(self) -> str:
@@ -303,36 +296,24 @@ class PrometheusServer:
 
     @property
     def log_path(self) -> Path:
-        return self.data_dir.parent / f"{self.data_dir.name}.prometheus.log"
+        return self.data_dir.parent / f"{self.data_dir.name}.{self.kind}.log"
 
-    def _config(self) -> Path:
-        path = self.data_dir.parent / f"{self.data_dir.name}.prometheus.yml"
-        doc = {
-            "global": {"scrape_interval": "1m", "evaluation_interval": self.evaluation_interval},
-            "rule_files": [str(Path(p).resolve()) for p in self.rule_files],
-            "scrape_configs": [dict(c) for c in self.scrape_configs],
-        }
-        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-        return path
+    def command(self, port: int) -> list[str]:
+        """The argv serving on ``port``; written once :meth:`start` has prepared the config."""
+        raise NotImplementedError
 
-    def start(self) -> PrometheusServer:
+    def prepare(self) -> None:
+        """Write config files before the first start."""
+
+    def start(self) -> Self:
         """Start and wait for ``/-/ready``; retries on another port if the chosen one was taken."""
-        prometheus = binary("prometheus")
         timeout_bin = shutil.which("timeout")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        config = self._config()
+        self.prepare()
         last_error = ""
         for _attempt in range(3):
             self.port = free_port()
-            cmd = [
-                prometheus,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={self.data_dir}",
-                f"--storage.tsdb.retention.time={self.retention}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--log.level=warn",
-                *self.extra_args,
-            ]
+            cmd = self.command(self.port)
             if timeout_bin:
                 cmd = [timeout_bin, "--kill-after=10", f"{int(self.max_runtime)}", *cmd]
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -352,15 +333,15 @@ class PrometheusServer:
         assert self._proc is not None
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise PrometheusError(f"prometheus exited with {self._proc.returncode}:\n{self._log_tail()}")
+                raise PrometheusError(f"{self.kind} exited with {self._proc.returncode}:\n{self._log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as resp:
+                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=2) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 pass
             time.sleep(0.2)
-        raise PrometheusError(f"prometheus not ready after {self.ready_timeout:.0f}s:\n{self._log_tail()}")
+        raise PrometheusError(f"{self.kind} not ready after {self.ready_timeout:.0f}s:\n{self._log_tail()}")
 
     def _log_tail(self, size: int = 4000) -> str:
         try:
@@ -382,16 +363,57 @@ class PrometheusServer:
             self._log.close()
             self._log = None
 
-    def restart(self) -> PrometheusServer:
+    def restart(self) -> Self:
         """Stop and start again, e.g. after moving backfilled blocks into the data dir."""
         self.stop()
         return self.start()
 
-    def __enter__(self) -> PrometheusServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+@dataclass
+class PrometheusServer(LocalServer):
+    """``prometheus`` over ``data_dir`` with the given rule files, scrape targets and Alertmanagers."""
+
+    rule_files: Sequence[Path] = ()
+    scrape_configs: Sequence[Mapping[str, Any]] = ()
+    evaluation_interval: str = "1m"
+    scrape_interval: str = "1m"
+    alertmanagers: Sequence[str] = ()
+    retention: str = "400d"
+    extra_args: Sequence[str] = ()
+
+    kind = "prometheus"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}.prometheus.yml"
+
+    def prepare(self) -> None:
+        doc: dict[str, Any] = {
+            "global": {"scrape_interval": self.scrape_interval, "evaluation_interval": self.evaluation_interval},
+            "rule_files": [str(Path(p).resolve()) for p in self.rule_files],
+            "scrape_configs": [dict(c) for c in self.scrape_configs],
+        }
+        if self.alertmanagers:
+            targets = [u.split("://", 1)[-1] for u in self.alertmanagers]
+            doc["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": targets}]}]}
+        self.config_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+
+    def command(self, port: int) -> list[str]:
+        return [
+            binary("prometheus"),
+            f"--config.file={self.config_path}",
+            f"--storage.tsdb.path={self.data_dir}",
+            f"--storage.tsdb.retention.time={self.retention}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+            *self.extra_args,
+        ]
 
     # -- HTTP API ---------------------------------------------------------------------------
 
@@ -447,26 +469,6 @@ def parse_metric_lines(text: str, name: str) -> Iterator[tuple[dict[str, str], f
         if m:
             labels = {k: v.replace('\\"', '"').replace("\\\\", "\\") for k, v in label_re.findall(m.group(1) or "")}
             yield labels, float(m.group(2))
-
-
-__all__ = [
-    "OpenMetricsWriter",
-    "PrometheusError",
-    "PrometheusServer",
-    "Series",
-    "backfill_openmetrics",
-    "backfill_rules",
-    "blocks_in",
-    "check_rules",
-    "format_number",
-    "free_port",
-    "move_blocks",
-    "only_records",
-    "parse_metric_lines",
-    "render_labels",
-    "write_openmetrics",
-    "write_rules",
-]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,3 +544,122 @@ def exposition(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> str:
     """Prometheus text exposition (untyped) of ``(name, labels, value)`` samples, without timestamps."""
     lines = (f"{name}{render_labels(labels)} {format_number(value)}\n" for name, labels, value in samples)
     return "".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Alertmanager and a webhook receiver
+
+
+def alertmanager_binary() -> str:
+    """The server binary: ``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian."""
+    for name in ("alertmanager", "prometheus-alertmanager"):
+        path = shutil.which(name)
+        if path is not None:
+            return path
+    return binary("prometheus-alertmanager")
+
+
+@dataclass
+class AlertmanagerServer(LocalServer):
+    """``alertmanager`` with ``config`` (a file), clustering off, state under ``data_dir``."""
+
+    config: Path = Path("alertmanager.yml")
+
+    kind = "alertmanager"
+
+    def command(self, port: int) -> list[str]:
+        return [
+            alertmanager_binary(),
+            f"--config.file={self.config}",
+            f"--storage.path={self.data_dir}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+            "--log.level=info",
+        ]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """``/api/v2/alerts``: every alert Alertmanager holds, with its status (active, suppressed)."""
+        with urllib.request.urlopen(f"{self.url}/api/v2/alerts", timeout=10) as resp:
+            return list(json.load(resp))
+
+    def post_alerts(self, alerts: Sequence[Mapping[str, Any]]) -> None:
+        """Send alerts as Prometheus does (``POST /api/v2/alerts``)."""
+        body = json.dumps(list(alerts)).encode()
+        req = urllib.request.Request(
+            f"{self.url}/api/v2/alerts", data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            if resp.status != 200:
+                raise PrometheusError(f"alertmanager refused alerts: HTTP {resp.status}")
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One webhook delivery: the path it was posted to, when it arrived, and Alertmanager's payload."""
+
+    path: str
+    received: float
+    body: Mapping[str, Any]
+
+    @property
+    def firing(self) -> bool:
+        return self.body.get("status") == "firing"
+
+    @property
+    def alerts(self) -> list[Mapping[str, Any]]:
+        return list(self.body.get("alerts", []))
+
+
+class WebhookReceiver:
+    """An HTTP endpoint on 127.0.0.1 recording every Alertmanager webhook notification, in order."""
+
+    def __init__(self) -> None:
+        self.received: list[Notification] = []
+        self._cond = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    doc = json.loads(body)
+                except ValueError:
+                    doc = {"unparsable": body.decode("utf-8", "replace")}
+                with receiver._cond:
+                    receiver.received.append(Notification(self.path, time.time(), doc))
+                    receiver._cond.notify_all()
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook", daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def firing(self, path: str | None = None) -> list[Notification]:
+        with self._cond:
+            return [n for n in self.received if n.firing and (path is None or n.path == path)]
+
+    def wait(self, done: Callable[[list[Notification]], bool], timeout: float) -> list[Notification]:
+        """Block until ``done(firing notifications)`` holds or ``timeout`` passes; returns them."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                now = [n for n in self.received if n.firing]
+                left = deadline - time.monotonic()
+                if done(now) or left <= 0:
+                    return now
+                self._cond.wait(min(left, 1.0))
+
+    def __enter__(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)

@@ -12,11 +12,14 @@ Shape of the generated routing (standalone, no base config)::
         - matchers: [team="payments", severity="critical"]  receiver: payments-pager
         - matchers: [severity="critical"]  receiver: <pager>
         - matchers: [severity="warning"]   receiver: <chat>
+      - matchers: [alertname=~"HighErrorRate|…", service="…"]         <- threshold alerts, if any
+        routes: (the same children)
       - matchers: [severity="critical"]  receiver: <pager>   (the seeds' routes, for other alerts)
       - matchers: [severity="warning"]   receiver: <chat>
 
 The SLO subtree is marked by its ``alertname`` matcher, which names exactly the alerts the rule
-generator writes. Merged into a hand-written base config, that subtree becomes the first child of
+generator writes; threshold alerts get a second subtree right after it, matched by their names and
+services. Merged into a hand-written base config, the subtrees become the first children of
 the base's top-level route and the generated receivers and inhibition rules are appended; everything
 else of the base (global, other routes, receivers, inhibit rules, templates, time intervals) is kept
 as it is. A subtree of an earlier merge is replaced, so merging is idempotent.
@@ -25,11 +28,12 @@ as it is. A subtree of an earlier merge is replaced, so merging is idempotent.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generators import prometheus_rules
+from generators import prometheus_rules, threshold_rules
 from slo.errors import Problem, SpecError
 from slo.loaders import Definitions
 from slo.loaders.yamlsrc import decode, join, load_documents
@@ -48,15 +52,19 @@ TIER_LABELS = ("tier", "long_window", "short_window")
 
 NOTES = """\
 Routing: alerts named by the first route's alertname matcher are the SLO alerts of the rule files;
-pages (severity=critical) go to the pager receiver, tickets (severity=warning) to the chat receiver,
-team/service overrides first. Grouped by alertname, service and slo: one notification per incident,
-never two SLOs merged into one notification.
+the second route (if any) matches the threshold alerts by name and service. Pages (severity=critical)
+go to the pager receiver, tickets (severity=warning) to the chat receiver, team/service overrides
+first. Grouped by alertname, service and slo: one notification per incident, never two SLOs merged
+into one notification.
 Inhibition rules:
 1. A firing page (critical burn-rate alert) of an SLO inhibits the tickets (warning burn-rate alerts)
    of the same SLO (equal service and slo): the incident is already being handled.
 2. SLOMetricAbsent or SLOLatencyBucketMissing of an SLO inhibits its burn-rate alerts: without the
    SLI's series (or its threshold bucket, which makes every request count as slow) the burn rate is
    not a measurement, and the absent-metric alert says what to fix.
+3. (with threshold alerts) A threshold alert's critical level inhibits its warning level for the
+   same alert, service and series (equal alertname, service and the expressions' grouping labels):
+   above the critical level both rules fire, and one notification is enough.
 Secrets are read by Alertmanager from the *_file paths; none is written here.
 routes.test.yml beside this file lists label sets and the receivers they must reach (`slo test`)."""
 
@@ -112,8 +120,19 @@ def burn_alert_names(defs: Definitions) -> list[str]:
     return [prometheus_rules.BURN_ALERT, *sorted(custom - {prometheus_rules.BURN_ALERT})]
 
 
+def threshold_alert_names(defs: Definitions, both_levels: bool = False) -> list[str]:
+    """The names of the services' threshold alerts (only those with both levels if ``both_levels``)."""
+    names = {
+        alert.name
+        for service in defs.services
+        for alert in service.alerts
+        if not both_levels or (alert.warning is not None and alert.critical is not None)
+    }
+    return sorted(names)
+
+
 def alert_names(defs: Definitions) -> list[str]:
-    """Every alert name the rule generator can write for these definitions (burn-rate names first)."""
+    """Every SLO alert name the rule generator can write for these definitions (burn-rate names first)."""
     return [*burn_alert_names(defs), *FIXED_ALERTS]
 
 
@@ -147,8 +166,8 @@ def _by_severity(critical: str, warning: str) -> list[dict[str, Any]]:
     ]
 
 
-def slo_route(routing: Routing, defs: Definitions) -> dict[str, Any]:
-    """The SLO subtree: one child per override and severity it names, then the defaults per severity.
+def _children(routing: Routing) -> list[dict[str, Any]]:
+    """One child per override and severity it names, then the defaults per severity.
 
     Flat, so a severity an override leaves out falls through to the later children, exactly as
     :meth:`Routing.receiver_for` reads the routing.
@@ -166,13 +185,59 @@ def slo_route(routing: Routing, defs: Definitions) -> dict[str, Any]:
                     }
                 )
     children.extend(_by_severity(routing.by_severity("critical"), routing.by_severity("warning")))
+    return children
+
+
+def slo_route(routing: Routing, defs: Definitions) -> dict[str, Any]:
+    """The SLO subtree: the SLO alerts, routed by overrides and then by severity."""
     return {
         "matchers": [subtree_matcher(defs)],
         "receiver": routing.default,
         "group_by": list(routing.group_by),
         **routing.timing(),
-        "routes": children,
+        "routes": _children(routing),
     }
+
+
+def threshold_route(routing: Routing, defs: Definitions) -> dict[str, Any] | None:
+    """The threshold subtree, routed like the SLO alerts; None without threshold alerts.
+
+    Matched by alert name *and* service: names such as ``HighErrorRate`` are common, and a merged
+    base config's own alerts of that name (from other services) must keep their routes.
+    """
+    names = threshold_alert_names(defs)
+    if not names:
+        return None
+    services = sorted({s.name for s in defs.services if s.alerts})
+    service_matcher = (
+        matcher("service", services[0])
+        if len(services) == 1
+        else matcher("service", "|".join(re.escape(n) for n in services), "=~")
+    )
+    return {
+        "matchers": [_one_of("alertname", names), service_matcher],
+        "receiver": routing.default,
+        "group_by": list(routing.group_by),
+        **routing.timing(),
+        "routes": _children(routing),
+    }
+
+
+def _subtrees(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
+    threshold = threshold_route(routing, defs)
+    return [slo_route(routing, defs), *([threshold] if threshold is not None else [])]
+
+
+def _is_threshold_subtree(route: Any) -> bool:
+    matchers = route.get("matchers") if isinstance(route, dict) else None
+    return (
+        isinstance(matchers, list)
+        and len(matchers) == 2
+        and all(isinstance(m, str) for m in matchers)
+        and matchers[0].startswith("alertname")
+        and matchers[1].startswith("service")
+        and isinstance(route.get("routes"), list)
+    )
 
 
 def receivers(routing: Routing) -> list[dict[str, Any]]:
@@ -180,12 +245,13 @@ def receivers(routing: Routing) -> list[dict[str, Any]]:
 
 
 def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
-    """Page inhibits ticket of the same SLO; missing data inhibits the SLO's burn-rate alerts."""
+    """Page inhibits ticket of the same SLO; missing data inhibits the SLO's burn-rate alerts; a threshold
+    alert's critical level inhibits its warning level of the same series."""
     if not routing.inhibit:
         return []
     burn = _one_of("alertname", burn_alert_names(defs))
     missing = _one_of("alertname", [prometheus_rules.ABSENT_ALERT, prometheus_rules.BUCKET_ALERT])
-    return [
+    rules = [
         {
             "source_matchers": [burn, matcher("severity", "critical")],
             "target_matchers": [burn, matcher("severity", "warning")],
@@ -197,6 +263,19 @@ def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
             "equal": ["service", "slo"],
         },
     ]
+    thresholds = threshold_alert_names(defs, both_levels=True)
+    if thresholds:
+        names = _one_of("alertname", thresholds)
+        # A label an alert's series lack is empty on both sides, so one rule serves every grouping.
+        grouping = sorted({label for service in defs.services for alert in service.alerts for label in alert.expr.by})
+        rules.append(
+            {
+                "source_matchers": [names, matcher("severity", "critical")],
+                "target_matchers": [names, matcher("severity", "warning")],
+                "equal": ["alertname", "service", *grouping],
+            }
+        )
+    return rules
 
 
 def standalone(routing: Routing, defs: Definitions) -> dict[str, Any]:
@@ -206,7 +285,7 @@ def standalone(routing: Routing, defs: Definitions) -> dict[str, Any]:
         "group_by": list(routing.group_by),
         **routing.timing(),
         "routes": [
-            slo_route(routing, defs),
+            *_subtrees(routing, defs),
             *_by_severity(routing.by_severity("critical"), routing.by_severity("warning")),
         ],
     }
@@ -300,11 +379,17 @@ def read_base(path: str | Path) -> BaseConfig:
 
 
 def merge(base: BaseConfig, routing: Routing, defs: Definitions) -> dict[str, Any]:
-    """The base config with the SLO subtree as the first child route, plus receivers and inhibit rules."""
+    """The base config with the SLO (and threshold) subtrees as the first child routes, plus receivers and
+    inhibit rules. Subtrees of an earlier merge (a threshold subtree right after an SLO subtree) are replaced."""
     out = copy.deepcopy(base.data)
     route = out["route"]
-    kept = [r for r in (route.get("routes") or []) if not _is_slo_subtree(r)]
-    route["routes"] = [slo_route(routing, defs), *kept]
+    routes = list(route.get("routes") or [])
+    kept = [
+        r
+        for i, r in enumerate(routes)
+        if not _is_slo_subtree(r) and not (i > 0 and _is_slo_subtree(routes[i - 1]) and _is_threshold_subtree(r))
+    ]
+    route["routes"] = [*_subtrees(routing, defs), *kept]
     existing = list(out.get("receivers") or [])
     by_name = {r.get("name"): (i, r) for i, r in enumerate(existing) if isinstance(r, dict)}
     problems = []
@@ -345,10 +430,15 @@ def config(defs: Definitions, base: BaseConfig | None = None) -> dict[str, Any]:
 
 
 def slo_alerts(defs: Definitions) -> list[dict[str, str]]:
-    """The label set of every alert the rule files define (``alertname`` included), in rule order."""
+    """The label set of every alert the rule files define (SLO and threshold alerts, ``alertname``
+    included), in rule order."""
     out: list[dict[str, str]] = []
     for service in defs.services:
-        for group in prometheus_rules.rule_file(service)["groups"]:
+        groups = list(prometheus_rules.rule_file(service)["groups"])
+        thresholds = threshold_rules.rule_file(service)
+        if thresholds is not None:
+            groups.extend(thresholds["groups"])
+        for group in groups:
             for rule in group["rules"]:
                 if "alert" in rule:
                     out.append({"alertname": rule["alert"], **rule.get("labels", {})})
@@ -357,6 +447,8 @@ def slo_alerts(defs: Definitions) -> list[dict[str, str]]:
 
 def _case_name(labels: dict[str, str]) -> str:
     kind = labels["alertname"] + (f" {labels['tier']}" if "tier" in labels else "")
+    if "slo" not in labels:
+        return f"{labels.get('service')}: threshold alert {kind} ({labels.get('severity')})"
     return f"{labels.get('service')}/{labels.get('slo')}: {kind} ({labels.get('severity')})"
 
 

@@ -14,6 +14,9 @@ Per service, each SLO gets a row:
   quantile from the histogram, probe success;
 * for time-slice SLOs, good and bad slices and the error ratio of each slice.
 
+Threshold alerts get one row at the end, a time series per alert showing the alert's own expression
+(from :mod:`slo.threshold_promql`) with its warning and critical levels as threshold lines.
+
 Alerts of the SLO (``ALERTS{service, slo}``) are also drawn as annotations on its panels.
 """
 
@@ -30,10 +33,10 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from generators.yamlout import dump
-from slo import promql
+from slo import promql, threshold_promql
 from slo.durations import Duration
 from slo.errors import DefinitionError
-from slo.model import SLO, LatencySLI, ProbeSLI, RawRatioSLI, Service, TimeSliceSLI
+from slo.model import SLO, LatencySLI, ProbeSLI, RawRatioSLI, Service, ThresholdAlert, TimeSliceSLI
 from slo.output import MARKER
 from slo.recorded import (
     BUDGET_REMAINING,
@@ -565,6 +568,51 @@ def _slo_rows(layout: _Layout, service: Service, slo: SLO) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Threshold alerts: the alert's own expression, with its levels drawn as threshold lines
+
+
+def _level_steps(alert: ThresholdAlert) -> list[dict[str, Any]]:
+    """Grafana threshold steps at the levels: green where quiet, orange past warning, red past critical.
+
+    Steps colour everything above their value, so for ``<`` alerts the base colour is the worst one.
+    """
+    colours = {"warning": "orange", "critical": "red"}
+    levels = sorted(alert.levels, key=lambda sl: sl[1])
+    if alert.comparison == ">":
+        return [{"color": "green", "value": None}] + [{"color": colours[sev], "value": v} for sev, v in levels]
+    # below the lowest level is worst; each level upwards hands over to the next-better colour
+    better = [colours[sev] for sev, _ in levels[1:]] + ["green"]
+    return [{"color": colours[levels[0][0]], "value": None}] + [
+        {"color": colour, "value": v} for (_, v), colour in zip(levels, better, strict=True)
+    ]
+
+
+def _threshold_panel(alert: ThresholdAlert) -> g.TimeSeries:
+    by = threshold_promql.series_labels(alert.expr)
+    legend = " ".join("{{" + label + "}}" for label in by) or alert.name
+    words = "above" if alert.comparison == ">" else "below"
+    levels = ", ".join(f"{sev} {words} {alert.level_text(v)}" for sev, v in alert.levels)
+    held = f", once held for {alert.for_}" if alert.for_ else ""
+    return _timeseries(
+        alert.name,
+        [_target(threshold_promql.expression(alert.expr), "A", legend)],
+        threshold_promql.grafana_unit(alert.expr),
+        f"The expression of the {alert.name} alert; it fires {levels}{held}.",
+        thresholds=_level_steps(alert),
+        thresholdsStyleMode="line+area",
+    )
+
+
+def _threshold_rows(layout: _Layout, service: Service) -> None:
+    if not service.alerts:
+        return
+    layout.row("Threshold alerts", "Symptom alerts defined next to the SLOs: each value against its levels.")
+    panels = [_threshold_panel(a) for a in service.alerts]
+    for i in range(0, len(panels), 2):
+        layout.line(8, *((12, p) for p in panels[i : i + 2]))
+
+
+# ---------------------------------------------------------------------------------------------
 # The SLO table (overview, and the head of each service dashboard)
 
 
@@ -710,6 +758,7 @@ def service_dashboard(service: Service, grafana_url: str | None) -> dict[str, An
         ),
     )
     annotations = [_slo_rows(layout, service, slo) for slo in service.slos]
+    _threshold_rows(layout, service)
     links = [g.DashboardLink(type="link", title="SLO overview", uri=overview_url(grafana_url), icon="dashboard")]
     if service.runbook_url:
         links.append(

@@ -6,6 +6,7 @@ low objective makes impossible to trip).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -16,7 +17,17 @@ import yaml
 from slo.durations import Duration
 from slo.errors import Problem
 from slo.loaders import Definitions
-from slo.model import SLO, LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
+from slo.model import (
+    SLO,
+    LatencySLI,
+    PromQLTemplate,
+    RatioSLI,
+    RawPromQL,
+    RawRatioSLI,
+    Service,
+    ThresholdAlert,
+    TimeSliceSLI,
+)
 
 
 def _where(service: Service, slo: SLO) -> str:
@@ -94,7 +105,63 @@ def semantic(defs: Definitions) -> tuple[list[Problem], list[Problem]]:
                         Problem(origin, None, where, "no burn-rate tiers: only the absent alert is generated")
                     )
     problems.extend(check_promql(defs))
+    problems.extend(check_threshold_alerts(defs))
     return problems, warnings
+
+
+_RULE_PREFIX = re.compile(r'^.*?group "[^"]*", rule \d+, "[^"]*": ')
+
+
+def _user_written(alert: ThresholdAlert) -> bool:
+    """Whether an alert holds text promtool must parse: opaque PromQL or its own annotation templates."""
+    return isinstance(alert.expr, RawPromQL) or bool(alert.summary or alert.description)
+
+
+def _threshold_rule(alert: ThresholdAlert) -> dict[str, object]:
+    from slo import threshold_promql
+
+    _, level = alert.levels[0]
+    annotations = {k: v for k, v in (("summary", alert.summary), ("description", alert.description)) if v}
+    return {"alert": alert.name, "expr": threshold_promql.condition(alert, level), "annotations": annotations}
+
+
+def _promtool_rejects(promtool: str, path: Path, groups: list[dict[str, object]]) -> str | None:
+    """promtool's error lines for a rule file of ``groups``, or None when it is accepted."""
+    path.write_text(yaml.safe_dump({"groups": groups}))
+    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    if result.returncode == 0:
+        return None
+    # e.g. '/tmp/x/alert0.yml: 6:11: group "check", rule 1, "Name": could not parse expression: …'
+    lines = [line.strip() for line in (result.stderr + result.stdout).splitlines() if 'group "check' in line]
+    return " ".join(_RULE_PREFIX.sub("", line) for line in lines) or "promtool rejected it"
+
+
+def check_threshold_alerts(defs: Definitions) -> list[Problem]:
+    """Parse the opaque PromQL and the annotation templates of threshold alerts with promtool.
+
+    One promtool run for all of them; only when it fails is each alert checked alone, to say which.
+    """
+    found = [
+        (defs.origin(service.name), f"{service.name}/{alert.name}", _threshold_rule(alert))
+        for service in defs.services
+        for alert in service.alerts
+        if _user_written(alert)
+    ]
+    promtool = shutil.which("promtool")
+    if not found or promtool is None:
+        return []
+    with tempfile.TemporaryDirectory(prefix="slo-validate-") as tmp:
+        groups = [{"name": f"check{i}", "rules": [rule]} for i, (_, _, rule) in enumerate(found)]
+        if _promtool_rejects(promtool, Path(tmp) / "all.yml", groups) is None:
+            return []
+        problems = []
+        for i, (origin, where, rule) in enumerate(found):
+            detail = _promtool_rejects(promtool, Path(tmp) / f"alert{i}.yml", [{"name": "check", "rules": [rule]}])
+            if detail is not None:
+                problems.append(
+                    Problem(origin, None, where, f"promtool rejects the alert's PromQL or templates: {detail}")
+                )
+        return problems
 
 
 def check_promql(defs: Definitions) -> list[Problem]:

@@ -291,7 +291,7 @@ def run(
             path = workdir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-            if rel.startswith("rules/") and rel.endswith(".rules.yml") and rel.count("/") == 1:
+            if rel.startswith("rules/") and rel.endswith((".rules.yml", ".alerts.yml")) and rel.count("/") == 1:
                 rule_paths.append(path)
         now = time.time()
         traffic = Traffic(defs.services, service.name, origin=now - history)

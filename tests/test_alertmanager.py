@@ -161,7 +161,7 @@ def test_example_config_groups_by_slo_and_documents_inhibition() -> None:
         "10s",
         "1h",
     )
-    page_ticket, absent_burn = doc["inhibit_rules"]
+    page_ticket, absent_burn, threshold_levels = doc["inhibit_rules"]
     assert page_ticket == {
         "source_matchers": ['alertname="SLOErrorBudgetBurn"', 'severity="critical"'],
         "target_matchers": ['alertname="SLOErrorBudgetBurn"', 'severity="warning"'],
@@ -169,6 +169,13 @@ def test_example_config_groups_by_slo_and_documents_inhibition() -> None:
     }
     assert absent_burn["source_matchers"] == ['alertname=~"SLOMetricAbsent|SLOLatencyBucketMissing"']
     assert absent_burn["equal"] == ["service", "slo"]
+    # the example's threshold alerts: critical inhibits warning of the same alert, service and series
+    names = 'alertname=~"HighCPUUsage|HighDiskUsage|HighErrorRate|HighMemoryUsage|HighResponseTime|PodCrashLooping"'
+    assert threshold_levels == {
+        "source_matchers": [names, 'severity="critical"'],
+        "target_matchers": [names, 'severity="warning"'],
+        "equal": ["alertname", "service", "container", "instance", "mountpoint", "namespace", "pod"],
+    }
     assert "Inhibition rules:" in text and "inhibits the tickets" in text and "inhibits its burn-rate alerts" in text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -380,7 +381,9 @@ def test_dsl_helpers_match_the_example_model() -> None:
         team="sre",
         runbook_url="https://runbooks.your-company.com/ai-assistant",
     )
-    assert (built,) == tuple(python_src.load(EXAMPLE / "slos.py"))
+    (example,) = python_src.load(EXAMPLE / "slos.py")
+    # the example's threshold alerts are checked in tests/test_threshold_alerts.py
+    assert built == dataclasses.replace(example, alerts=())
 
 
 @pytest.mark.parametrize(

@@ -14,14 +14,23 @@ from slo.model import (
     SLO,
     AlertPolicy,
     BurnRateTier,
+    CounterIncrease,
+    HistogramQuantile,
     LatencySLI,
     ProbeSLI,
     PromQLTemplate,
+    RateRatio,
     RatioSLI,
+    RawPromQL,
     RawRatioSLI,
     Service,
+    ThresholdAlert,
+    ThresholdExpr,
     TimeSliceSLI,
+    Utilisation,
     normalise_objective,
+    parse_for,
+    parse_level,
     parse_period,
 )
 from slo.selectors import Matcher, Selector, normalise, parse_selector
@@ -46,7 +55,8 @@ def matchers(spec: dict[str, Any] | None) -> tuple[Matcher, ...]:
     return normalise(out)
 
 
-def selector(spec: str | dict[str, Any]) -> Selector:
+def selector(spec: str | dict[str, Any], whole: str = "raw.error_ratio") -> Selector:
+    """A selector from text or ``{metric, labels}``; ``whole`` names where a full PromQL expression goes."""
     if isinstance(spec, str):
         try:
             return parse_selector(spec)
@@ -55,7 +65,7 @@ def selector(spec: str | dict[str, Any]) -> Selector:
                 raise
             raise DefinitionError(
                 f"{exc.message}: give a plain selector such as 'http_requests_total{{code=~\"5..\"}}' "
-                "(the toolkit applies rate() and sum() itself), or put a whole expression in 'raw.error_ratio'"
+                f"(the toolkit applies rate() and sum() itself), or put a whole expression in '{whole}'"
             ) from None
     return Selector(spec["metric"], matchers(spec.get("labels")))
 
@@ -178,6 +188,69 @@ def _slo(spec: dict[str, Any]) -> SLO:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# alerts: (threshold alerts, see slo.model.ThresholdAlert)
+
+THRESHOLD_SHAPES = ("rate_ratio", "histogram_quantile", "utilisation", "counter_increase", "raw_promql")
+
+
+def _threshold_expr(kind: str, spec: dict[str, Any]) -> ThresholdExpr:
+    def sel(key: str) -> Selector | None:
+        if key not in spec:
+            return None
+        try:
+            return selector(spec[key], "raw_promql.expr")
+        except DefinitionError as exc:
+            raise exc.under(key) from None
+
+    by = tuple(spec.get("by", ()))
+    if kind == "rate_ratio":
+        return RateRatio(sel("numerator"), sel("denominator"), spec.get("window", "5m"), by)  # type: ignore[arg-type]
+    if kind == "histogram_quantile":
+        histogram = Selector(spec["histogram"], matchers(spec.get("labels")))
+        return HistogramQuantile(histogram, spec["quantile"], spec.get("window", "5m"), by)  # type: ignore[arg-type]
+    if kind == "utilisation":
+        return Utilisation(sel("used"), sel("limit"), sel("free"), spec.get("rate"), by)  # type: ignore[arg-type]
+    if kind == "counter_increase":
+        return CounterIncrease(sel("counter"), spec["window"], by)  # type: ignore[arg-type]
+    return RawPromQL(spec["expr"], by)
+
+
+def threshold_alert(spec: dict[str, Any]) -> ThresholdAlert:
+    """One entry of a service's ``alerts:`` list (the schema has checked the shapes)."""
+    kinds = [k for k in THRESHOLD_SHAPES if k in spec]
+    if len(kinds) != 1:
+        names = ", ".join(f"'{k}'" for k in THRESHOLD_SHAPES[:-1])
+        raise DefinitionError(f"give exactly one expression: {names} or '{THRESHOLD_SHAPES[-1]}'")
+    kind = kinds[0]
+    try:
+        expr = _threshold_expr(kind, spec[kind])
+    except DefinitionError as exc:
+        raise exc.under(kind) from None
+    levels: dict[str, float | None] = {}
+    for key in ("warning", "critical"):
+        try:
+            levels[key] = parse_level(spec[key], expr) if key in spec else None
+        except DefinitionError as exc:
+            raise exc.under(key) from None
+    try:
+        hold = parse_for(spec.get("for", "5m"))
+    except DefinitionError as exc:
+        raise exc.under("for") from None
+    return ThresholdAlert(
+        name=spec["name"],
+        expr=expr,
+        warning=levels["warning"],
+        critical=levels["critical"],
+        comparison=spec.get("comparison", ">"),
+        for_=hold,
+        labels=spec.get("labels", {}),
+        summary=spec.get("summary", ""),
+        description=spec.get("description", ""),
+        runbook_url=spec.get("runbook_url"),
+    )
+
+
 def _service(spec: dict[str, Any], clean: Callable[[str], bool] = lambda _: True) -> Service:
     """Build a service; ``clean(path)`` says whether the schema passed that subtree.
 
@@ -193,6 +266,14 @@ def _service(spec: dict[str, Any], clean: Callable[[str], bool] = lambda _: True
             slos.append(_slo(s))
         except DefinitionError as exc:
             problems.append(exc.under(f"slos[{i}]"))
+    alerts = []
+    for i, a in enumerate(spec.get("alerts") or []):
+        if not clean(f"alerts[{i}]"):
+            continue
+        try:
+            alerts.append(threshold_alert(a))
+        except DefinitionError as exc:
+            problems.append(exc.under(f"alerts[{i}]"))
     if problems or not clean(""):
         raise _Many(problems)
     return Service(
@@ -204,6 +285,7 @@ def _service(spec: dict[str, Any], clean: Callable[[str], bool] = lambda _: True
         runbook_url=spec.get("runbook_url"),
         dashboard_url=spec.get("dashboard_url"),
         description=spec.get("description", ""),
+        alerts=tuple(alerts),
     )
 
 

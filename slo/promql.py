@@ -123,17 +123,30 @@ def error_ratio(slo: SLO, window: Duration | str) -> str:
     return guarded_ratio(bad, total)
 
 
-def slice_error_ratio(slo: SLO, at_window: Duration | None = None) -> str:
-    """The error ratio within one slice (the slice's own window unless ``at_window`` is given)."""
+def slice_error_ratio(slo: SLO, at_window: Duration | None = None, *, finite_only: bool = False) -> str:
+    """The error ratio within one slice (the slice's own window unless ``at_window`` is given).
+
+    ``finite_only`` (reports) drops slices whose ratio or total is NaN or ±Inf — a NaN compares
+    false, so ``> bool`` would otherwise call such a slice good.
+    """
     sli = slo.sli
     if not isinstance(sli, TimeSliceSLI):
         raise TypeError(f"SLO {slo.name!r} is not sliced")
     window = at_window or sli.slice
     if isinstance(sli.inner, ProbeSLI):
-        return f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))"
+        ratio = f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))"
+        return finite(ratio) if finite_only else ratio
     bad, total = _events(sli.inner, "rate", window)
+    if finite_only:
+        total = finite(total)
     # Zero traffic: the ratio is 0/0; 'or 0 * total' makes an idle slice good (no one was failed).
-    return f"({guarded_ratio(bad, total)} or ({total} * 0))"
+    ratio = f"({guarded_ratio(bad, total)} or ({total} * 0))"
+    return finite(ratio) if finite_only else ratio
+
+
+def finite(expr: str) -> str:
+    """``expr`` without its NaN and ±Inf samples (every comparison with NaN is false, so it drops out)."""
+    return f"(({expr}) > -Inf < Inf)"
 
 
 def slice_threshold(slo: SLO) -> float:
@@ -208,16 +221,18 @@ def report_slice_bad(slo: SLO) -> str:
     Counter slices keep the slice's own window (``rate`` needs the sample at the slice's start as its
     base). Probe slices average gauge samples, so a sample at a slice boundary must not count in
     both neighbours: the window is left-open, one millisecond short of the slice, which gives
-    ``(t - slice, t]`` on Prometheus 2.x, 3.x and VictoriaMetrics alike.
+    ``(t - slice, t]`` on Prometheus 2.x, 3.x and VictoriaMetrics alike. A slice whose ratio is NaN or
+    infinite (such samples in the source series) has no verdict: no data, not good.
     """
     sli = slo.sli
     if not isinstance(sli, TimeSliceSLI):
         raise TypeError(f"SLO {slo.name!r} is not sliced")
     if isinstance(sli.inner, ProbeSLI):
         window = f"{sli.slice.seconds * 1000 - 1}ms"
-        ratio = f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))"
-        return f"{ratio} > bool {slice_threshold(slo):g}"
-    return slice_bad(slo)
+        ratio = finite(f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))")
+    else:
+        ratio = slice_error_ratio(slo, finite_only=True)
+    return f"{ratio} > bool {slice_threshold(slo):g}"
 
 
 def events_presence(slo: SLO, window: Duration) -> str:

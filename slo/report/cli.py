@@ -2,7 +2,10 @@
 
 Registered in :mod:`slo.cli` with ``main.add_command(report)``. Bad input exits 1 (via
 :func:`slo.cli.guarded`); an unreachable or failing Prometheus exits 2 with one line on stderr and
-writes nothing: the output is rendered completely before the file is (atomically) replaced.
+writes nothing: the output is rendered completely before the file is (atomically, mode 0600)
+replaced. So does an answer that is incomplete (server warnings, Thanos/VictoriaMetrics partial
+responses, a part of the query missing), unless ``--allow-partial`` asks for the report anyway
+with those SLOs flagged: a compliance figure is either right or absent.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from slo.errors import Problem, SpecError
 from slo.loaders import Definitions, load
 from slo.model import SLO, CalendarMonth, Service
 from slo.report import compute, queries
-from slo.report.client import Connection, PromClient, PrometheusUnavailable
+from slo.report.client import Connection, PromClient, PrometheusUnavailable, public_url
 from slo.report.periods import ReportPeriod, resolve, step_for, zone
 from slo.report.render import FORMATS, render
 
@@ -152,7 +155,7 @@ def build(
         if previous is not None:
             row.previous = _row(service, slo, previous, results, i, "previous:")
         rows.append(row)
-    return compute.Report(period, rows, previous, source=_public_url(client.url))
+    return compute.Report(period, rows, previous, source=public_url(client.url))
 
 
 def _row(service: Service, slo: SLO, period: ReportPeriod, results: dict, i: int, prefix: str) -> compute.Row:
@@ -184,15 +187,17 @@ def _run_with_progress(
         return queries.run(client, jobs, concurrency, on_done=lambda _key: bar.advance(task))
 
 
-def _public_url(url: str) -> str:
-    """The URL without user:password@, for the report's footer."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+def incomplete_summary(result: compute.Report) -> str | None:
+    """One line naming the SLOs whose answers were incomplete and why, or None when all were whole."""
+    found: list[str] = []
+    for row in result.rows:
+        for r, when in ((row, ""), (row.previous, " (previous period)")):
+            if r is not None and r.incomplete:
+                found.append(f"{r.service}/{r.slo}{when}: {r.incomplete[0]}")
+    if not found:
+        return None
+    shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+    return f"incomplete answers for {len(found)} SLO(s): {shown}"
 
 
 @click.command("report")
@@ -234,6 +239,11 @@ def _public_url(url: str) -> str:
     help="Retries with backoff on 5xx, 429, timeouts and refused connections.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 32), default=4, show_default=True, help="Queries in flight.")
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Report even when the server flags answers as partial (warnings); those SLOs are marked incomplete.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 @_guarded
 def report(
@@ -258,6 +268,7 @@ def report(
     timeout: float,
     retries: int,
     concurrency: int,
+    allow_partial: bool,
     quiet: bool,
 ) -> None:
     """SLI, error budget, worst day and coverage of every SLO over a calendar month, from Prometheus.
@@ -282,10 +293,22 @@ def report(
     except PrometheusUnavailable as exc:
         click.echo(f"slo: report: {exc}", err=True)
         sys.exit(2)
+    problem = incomplete_summary(result)
+    if problem and not allow_partial:
+        click.echo(
+            f"slo: report: {problem}; nothing written (rerun when the server is healthy, or pass --allow-partial "
+            "to report with those SLOs marked incomplete)",
+            err=True,
+        )
+        sys.exit(2)
+    if problem:
+        click.echo(f"slo: report: warning: {problem}", err=True)
     if output:
-        from slo.output import write_atomic
+        from slo.output import remove_stale_temps, write_atomic
 
-        write_atomic(Path(output), render(result, fmt))
+        target = Path(output)
+        remove_stale_temps(target.parent, name=target.name)
+        write_atomic(target, render(result, fmt), mode=0o600)
         click.echo(f"wrote {output} ({fmt}, {len(result.rows)} SLO(s), {period.label})", err=True)
         return
     color = fmt == "table" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")

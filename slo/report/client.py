@@ -3,6 +3,13 @@
 Everything that can go wrong on the wire — refused connections, timeouts, 5xx after retries, a URL
 that is not a Prometheus API, an answer that is not the API's JSON — becomes one
 :class:`PrometheusUnavailable` with a one-line message; the CLI prints it and exits 2.
+
+A successful answer may still be incomplete: Thanos and Prometheus put ``warnings`` beside the data
+(a store that did not answer, a query that skipped series), VictoriaMetrics cluster sets
+``isPartial``. prometheus-api-client returns only the result, so a response hook keeps those and
+every query returns an :class:`Answer` that carries them. Queries also ask Thanos
+(``partial_response=false``) and VictoriaMetrics (``deny_partial_response=1``) to fail rather than
+answer partially; Prometheus ignores both.
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ import ast
 import json
 import math
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +31,9 @@ from urllib3.util.retry import Retry
 
 RETRY_STATUS = (429, 500, 502, 503, 504)
 MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series in one range query
+NO_PARTIAL = {"partial_response": "false", "deny_partial_response": "1"}
+INFO_PREFIX = "PromQL info:"  # Prometheus' informational annotations (2.50/2.51 send them as warnings)
+_PARTIAL_FLAG = re.compile(rb'"isPartial"\s*:\s*true')
 
 
 class PrometheusUnavailable(Exception):
@@ -45,6 +56,19 @@ class Connection:
 
 
 Sample = tuple[float, float]
+
+
+class Answer(list[dict[str, Any]]):
+    """A query's result items, plus the server's warnings about them (empty when it had none)."""
+
+    def __init__(self, items: Iterable[dict[str, Any]] = (), warnings: list[str] | None = None) -> None:
+        super().__init__(items)
+        self.warnings: list[str] = list(warnings or [])
+
+
+def is_info(warning: str) -> bool:
+    """An informational annotation (e.g. "metric might not be a counter"), not a sign of missing data."""
+    return warning.startswith(INFO_PREFIX)
 
 
 def _check_result(doc: Any, kind: str) -> list[dict[str, Any]]:
@@ -90,8 +114,9 @@ class PromClient:
     def __init__(self, conn: Connection) -> None:
         url = conn.url.strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", url):
-            raise PrometheusUnavailable(f"--prometheus {conn.url!r} is not an http:// or https:// URL")
+            raise PrometheusUnavailable(f"--prometheus {public_url(conn.url)!r} is not an http:// or https:// URL")
         self.url = url
+        self.shown = public_url(url).rstrip("/")  # for messages: never a password or token from the URL
         self.conn = conn
         session = requests.Session()
         session.verify = False if conn.insecure else (conn.ca_file or True)
@@ -111,6 +136,8 @@ class PromClient:
             raise_on_status=True,
             respect_retry_after_header=True,
         )
+        self._local = threading.local()
+        session.hooks["response"].append(self._keep_warnings)
         if conn.insecure:
             import urllib3
 
@@ -135,27 +162,28 @@ class PromClient:
 
     # -- queries --------------------------------------------------------------------------------
 
-    def instant(self, expr: str, at: datetime) -> list[dict[str, Any]]:
+    def instant(self, expr: str, at: datetime) -> Answer:
         """``expr`` evaluated at ``at`` (explicit, never "now")."""
-        return self._call(
-            "query", lambda: self._prom.custom_query(expr, params={"time": f"{at.timestamp():.3f}"}), "value"
-        )
+        params = {"time": f"{at.timestamp():.3f}", **NO_PARTIAL}
+        return self._call("query", lambda: self._prom.custom_query(expr, params=params), "value")
 
-    def range(self, expr: str, first: datetime, last: datetime, step: int) -> list[dict[str, Any]]:
+    def range(self, expr: str, first: datetime, last: datetime, step: int) -> Answer:
         """``expr`` at ``first``, ``first + step`` … ``last``; split so no request exceeds MAX_POINTS."""
         if step <= 0:
             raise ValueError("step must be positive")
         merged: dict[str, dict[str, Any]] = {}
+        warnings: list[str] = []
         cursor = first
         while cursor <= last:
             chunk_end = min(last, cursor + timedelta(seconds=step * (MAX_POINTS - 1)))
             part = self._call(
                 "query_range",
                 lambda s=cursor, e=chunk_end: self._prom.custom_query_range(
-                    expr, start_time=s, end_time=e, step=str(step), params={"nocache": "1"}
+                    expr, start_time=s, end_time=e, step=str(step), params={"nocache": "1", **NO_PARTIAL}
                 ),
                 "values",
             )
+            warnings += [w for w in part.warnings if w not in warnings]
             for item in part:
                 key = json.dumps(item.get("metric", {}), sort_keys=True)
                 if key in merged:
@@ -163,14 +191,35 @@ class PromClient:
                 else:
                     merged[key] = {"metric": item.get("metric", {}), "values": list(item["values"])}
             cursor = chunk_end + timedelta(seconds=step)
-        return list(merged.values())
+        return Answer(list(merged.values()), warnings)
+
+    def _keep_warnings(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        """Response hook: note the answer's ``warnings`` / ``isPartial`` for the query in this thread."""
+        notes: list[str] | None = getattr(self._local, "notes", None)
+        if notes is None or response.status_code != 200:
+            return response
+        body = response.content
+        if b'"warnings"' not in body and not _PARTIAL_FLAG.search(body):
+            return response
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return response  # the caller reports the broken JSON
+        if isinstance(doc, dict):
+            found = doc.get("warnings")
+            if isinstance(found, list):
+                notes.extend(" ".join(str(w).split()) for w in found)
+            if doc.get("isPartial") is True:
+                notes.append("the server marked its answer as partial (isPartial)")
+        return response
 
     # -- error mapping --------------------------------------------------------------------------
 
-    def _call(self, endpoint: str, call: Any, kind: str) -> list[dict[str, Any]]:
-        where = f"{self.url}/api/v1/{endpoint}"
+    def _call(self, endpoint: str, call: Any, kind: str) -> Answer:
+        where = f"{self.shown}/api/v1/{endpoint}"
+        self._local.notes = []
         try:
-            return _check_result(call(), kind)
+            return Answer(_check_result(call(), kind), self._local.notes)
         except PrometheusApiClientException as exc:
             raise PrometheusUnavailable(_http_error(where, str(exc))) from None
         except requests.exceptions.JSONDecodeError:
@@ -190,7 +239,7 @@ class PromClient:
         except requests.exceptions.ConnectionError as exc:
             raise PrometheusUnavailable(f"{where}: {_reason(exc, self.conn)}") from None
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
-            raise PrometheusUnavailable(f"--prometheus {self.conn.url!r} is not a valid URL") from None
+            raise PrometheusUnavailable(f"--prometheus {self.shown!r} is not a valid URL") from None
         except requests.exceptions.RequestException as exc:
             raise PrometheusUnavailable(f"{where}: {type(exc).__name__}: {_reason(exc)}") from None
         except (ValueError, KeyError, TypeError, IndexError) as exc:
@@ -198,6 +247,22 @@ class PromClient:
                 f"{where}: the answer is not Prometheus API JSON ({type(exc).__name__}): is --prometheus the "
                 "server's base URL?"
             ) from None
+
+
+def public_url(url: str) -> str:
+    """``url`` without ``user:password@``, query and fragment: safe to print."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        return "<unparsable URL>"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _reason(exc: BaseException, conn: Connection | None = None) -> str:

@@ -1,7 +1,11 @@
 """Pure math from query results to one row per SLO: SLI, budget, good/total, worst day, coverage.
 
 No I/O here: inputs are the decoded query results, outputs plain data. An SLO without data is
-reported as "no data" — never as compliant — and an SLI is never above 1.
+reported as "no data" — never as compliant — and an SLI is never above 1 nor NaN/Inf: NaN or
+infinite samples in the source series leave the period without an SLI (the note says why) and
+the affected hours out of coverage. An answer that contradicts the query (total events without
+the bad-events part, which the query always yields) or that the server flagged with warnings
+marks the row ``incomplete``; the CLI refuses to report such rows unless told to.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Row:
     burn_down: pd.Series | None = field(default=None, repr=False)
     previous: Row | None = field(default=None, repr=False)
     notes: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # why the server's answers may lack data
 
     @property
     def has_data(self) -> bool:
@@ -103,13 +108,52 @@ def _row(service: Service, slo: SLO, period: ReportPeriod) -> Row:
     )
 
 
+def tagged_values(result: list[dict[str, Any]], label: str = "slo_part") -> dict[str, float]:
+    """``{tag: value}`` from an instant result, NaN and ±Inf included."""
+    return {item.get("metric", {}).get(label, ""): float(item["value"][1]) for item in result}
+
+
 def tagged_vector(result: list[dict[str, Any]], label: str = "slo_part") -> dict[str, float]:
-    out: dict[str, float] = {}
+    """:func:`tagged_values` without NaN and ±Inf."""
+    return {k: v for k, v in tagged_values(result, label).items() if np.isfinite(v)}
+
+
+def _steps(result: list[dict[str, Any]], tag: str, label: str = "slo_part", finite: bool | None = None) -> set[int]:
+    """Step times of the ``tag`` series in a range result: all, only finite, or only non-finite ones."""
+    out: set[int] = set()
     for item in result:
-        value = float(item["value"][1])
-        if np.isfinite(value):
-            out[item.get("metric", {}).get(label, "")] = value
+        if item.get("metric", {}).get(label, "") != tag:
+            continue
+        for t, v in item["values"]:
+            if finite is None or bool(np.isfinite(float(v))) == finite:
+                out.add(int(float(t)))
     return out
+
+
+def server_warnings(row: Row, *answers: list[dict[str, Any]] | None) -> None:
+    """The servers' warnings on ``answers``: informational ones as notes, the rest make the row incomplete."""
+    from slo.report.client import is_info
+
+    seen: set[str] = set()
+    for answer in answers:
+        for warning in getattr(answer, "warnings", ()):
+            if warning in seen:
+                continue
+            seen.add(warning)
+            if is_info(warning):
+                row.notes.append(f"server note: {warning}")
+            else:
+                row.incomplete.append(f"server warning: {warning}")
+
+
+NONFINITE = "NaN or infinite samples in the source series"
+
+
+def coverage_note(row: Row) -> None:
+    """Say in words when part of the period had no data (every format shows the notes)."""
+    if row.coverage is not None and 0 < row.coverage < 1 - TOLERANCE:
+        tail = "; slices without data count as not good" if row.unit == "slices" else ""
+        row.notes.append(f"data cover {row.coverage * 100:.2f}% of the period{tail}")
 
 
 def tagged_frame(result: list[dict[str, Any]], label: str = "slo_part") -> pd.DataFrame:
@@ -170,10 +214,15 @@ def events(
 ) -> Row:
     """Occurrences: SLI from ``increase`` over the whole period; days, chart and coverage from hours."""
     row = _row(service, slo, period)
-    values = tagged_vector(totals)
-    total = values.get("total")
-    if total is not None and total > 0:
-        bad = min(max(values.get("bad", 0.0), 0.0), total)
+    server_warnings(row, totals, hourly)
+    values = tagged_values(totals)
+    total, bad = values.get("total"), values.get("bad")
+    if total is not None and bad is None:
+        row.incomplete.append("the answer holds the period's total events but not its bad events")
+    elif total is not None and bad is not None and not (np.isfinite(total) and np.isfinite(bad)):
+        row.notes.append(f"insufficient data: {NONFINITE} make the period's event counts not a number; no SLI")
+    elif total is not None and bad is not None and total > 0:
+        bad = min(max(bad, 0.0), total)
         row.total, row.good = total, total - bad
         row.sli = min(1.0, row.good / total)
     elif total is not None:
@@ -181,11 +230,18 @@ def events(
     if hourly is None:
         row.coverage = None
         return row
+    if _steps(hourly, "total") - _steps(hourly, "bad"):
+        row.incomplete.append("the hourly answer holds total events without bad events for some hours")
+    broken = _steps(hourly, "total", finite=False) | _steps(hourly, "bad", finite=False)
     frame = tagged_frame(hourly)
     ends = _expected_steps(period, step)
     frame = frame.reindex(ends)
     covered = frame["covered"].fillna(0).to_numpy() if "covered" in frame else np.zeros(len(ends))
+    if broken:
+        covered = np.where(np.isin(ends, sorted(broken)), 0.0, covered)
+        row.notes.append(f"{len(broken)} step(s) of {step // 60} min with {NONFINITE} are left out of coverage")
     row.coverage = float(min(1.0, covered.sum() / max(1, _aligned_count(period, coverage_step))))
+    coverage_note(row)
     if row.sli is None:
         return row
     hour_total = frame["total"].fillna(0).clip(lower=0).to_numpy() if "total" in frame else np.zeros(len(ends))
@@ -211,6 +267,7 @@ def _worst_day(row: Row, period: ReportPeriod, step: int, good: np.ndarray, tota
 def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict[str, Any]] | None) -> Row:
     """Time slices: good slices / all slices of the period; a slice without data is not good."""
     row = _row(service, slo, period)
+    server_warnings(row, verdicts)
     assert isinstance(slo.sli, TimeSliceSLI)
     size = slo.sli.slice.seconds
     ends = _expected_steps(period, size)
@@ -225,6 +282,7 @@ def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict
     row.total = float(len(ends))
     row.good = float(good.sum())
     row.coverage = float(present.sum() / len(ends))
+    coverage_note(row)
     if not present.any():
         return row
     row.sli = min(1.0, row.good / row.total)
@@ -246,9 +304,12 @@ def raw(
 ) -> Row:
     """An opaque error ratio: the SLI is 1 − ratio over the period; hours are time-weighted."""
     row = _row(service, slo, period)
+    server_warnings(row, totals, hourly)
     row.notes.append("opaque error-ratio SLI: no event counts; days are averaged over hours")
-    value = tagged_vector(totals).get("error_ratio")
-    if value is not None:
+    value = tagged_values(totals).get("error_ratio")
+    if value is not None and not np.isfinite(value):
+        row.notes.append(f"insufficient data: {NONFINITE} make the period's error ratio not a number; no SLI")
+    elif value is not None:
         row.sli = float(min(1.0, max(0.0, 1 - value)))
     if hourly is None:
         row.coverage = None
@@ -258,6 +319,7 @@ def raw(
     ratio = frame["error_ratio"] if "error_ratio" in frame else pd.Series(np.nan, index=ends)
     present = ratio.notna().to_numpy()
     row.coverage = float(present.mean()) if len(ends) else 0.0
+    coverage_note(row)
     if row.sli is None:
         return row
     bad = ratio.fillna(0).clip(0, 1).to_numpy()

@@ -98,6 +98,8 @@ def measure(count: int, rounds: int, reference: bool) -> dict[str, float]:
             files = artifacts(defs)
         times.append(time.perf_counter() - t0)
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # From 16 services up, rendering runs in worker processes (generators.bundle): their peak counts too.
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "slos": sum(len(s.slos) for s in defs.services),
         "services": len(defs.services),
@@ -107,6 +109,7 @@ def measure(count: int, rounds: int, reference: bool) -> dict[str, float]:
         "megabytes": sum(len(t.encode()) for t in files.values()) / 1e6,
         "peak_rss_mib": rss_peak / 1024,
         "rss_growth_mib": (rss_peak - rss_before) / 1024,
+        "worker_peak_rss_mib": worker_peak / 1024,
     }
 
 
@@ -143,7 +146,7 @@ def main() -> None:
     print(f"slo generate rendering (generators.bundle.artifacts), median of {args.rounds} rounds per size"
           + (", pure-Python YAML (--reference)" if args.reference else ""))  # fmt: skip
     print(f"{'SLOs':>6} {'services':>8} {'files':>6} {'MB out':>7} {'load s':>7} {'render s':>9} "
-          f"{'ms/SLO':>7} {'peak RSS MiB':>13} {'RSS growth MiB':>15}")  # fmt: skip
+          f"{'ms/SLO':>7} {'peak RSS MiB':>13} {'RSS growth MiB':>15} {'worker peak MiB':>16}")  # fmt: skip
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--one", str(size), "--rounds", str(args.rounds)]
@@ -154,7 +157,8 @@ def main() -> None:
         rows.append(row)
         print(f"{row['slos']:>6} {row['services']:>8} {row['files']:>6} {row['megabytes']:>7.1f} "
               f"{row['load_s']:>7.2f} {row['render_s']:>9.2f} {1000 * row['render_s'] / row['slos']:>7.2f} "
-              f"{row['peak_rss_mib']:>13.0f} {row['rss_growth_mib']:>15.0f}", flush=True)  # fmt: skip
+              f"{row['peak_rss_mib']:>13.0f} {row['rss_growth_mib']:>15.0f} "
+              f"{row['worker_peak_rss_mib']:>16.0f}", flush=True)  # fmt: skip
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         scale = (last["render_s"] / last["slos"]) / (first["render_s"] / first["slos"])

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -429,19 +430,23 @@ def config(defs: Definitions, base: BaseConfig | None = None) -> dict[str, Any]:
 # Route tests
 
 
+def alert_labels(rule_files: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The label set of every alert in rule file documents (``alertname`` included), in rule order."""
+    return [
+        {"alertname": rule["alert"], **rule.get("labels", {})}
+        for doc in rule_files
+        for group in doc["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+
+
 def slo_alerts(defs: Definitions) -> list[dict[str, str]]:
-    """The label set of every alert the rule files define (SLO and threshold alerts, ``alertname``
-    included), in rule order."""
+    """The label set of every alert the rule files define (SLO and threshold alerts), in rule order."""
     out: list[dict[str, str]] = []
     for service in defs.services:
-        groups = list(prometheus_rules.rule_file(service)["groups"])
         thresholds = threshold_rules.rule_file(service)
-        if thresholds is not None:
-            groups.extend(thresholds["groups"])
-        for group in groups:
-            for rule in group["rules"]:
-                if "alert" in rule:
-                    out.append({"alertname": rule["alert"], **rule.get("labels", {})})
+        out += alert_labels([prometheus_rules.rule_file(service), *([thresholds] if thresholds else [])])
     return out
 
 
@@ -452,7 +457,7 @@ def _case_name(labels: dict[str, str]) -> str:
     return f"{labels.get('service')}/{labels.get('slo')}: {kind} ({labels.get('severity')})"
 
 
-def route_tests(defs: Definitions, merged: bool = False) -> dict[str, Any]:
+def route_tests(defs: Definitions, merged: bool = False, alerts: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Label sets → the receivers Alertmanager must route them to, as the routing model says.
 
     One case per generated alert rule (its exact labels); in a standalone config also non-SLO
@@ -465,7 +470,7 @@ def route_tests(defs: Definitions, merged: bool = False) -> dict[str, Any]:
         raise ValueError("the definitions define no routing")
     cases: list[dict[str, Any]] = []
     seen: set[tuple[tuple[str, str], ...]] = set()
-    for labels in slo_alerts(defs):
+    for labels in alerts if alerts is not None else slo_alerts(defs):
         key = tuple(sorted(labels.items()))
         if key in seen:
             continue

@@ -6,6 +6,11 @@ Pure: the CLI decides whether to write, diff or test the result.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 from generators import (
     alertmanager,
@@ -42,6 +47,15 @@ def artifacts(
     """
     files: dict[str, str] = {}
     services = [_with_dashboard_link(s, grafana_url) for s in defs.services]
+    origins = [defs.origin(s.name) for s in services]
+    dashboards: dict[str, str] = {}
+    alerts: list[dict[str, str]] = []
+    for service, origin, out in zip(services, origins, _per_service(services, origins, grafana_url), strict=True):
+        for path, text in out.files:
+            _add(files, path, text, origin)
+        dashboards[service.name] = out.dashboard
+        alerts += out.alerts
+    files.update(grafana.dashboards(defs.services, grafana_url, rendered=dashboards))
     if defs.routing is not None:
         origin = defs.routing_origin or "<unknown>"
         if alertmanager_base is not None:
@@ -49,31 +63,70 @@ def artifacts(
         head = header(origin)
         am_config = alertmanager.config(defs, alertmanager_base)
         files[alertmanager.CONFIG] = dump(am_config, f"{head}\n\n{alertmanager.NOTES}")
-        tests = alertmanager.route_tests(defs, merged=alertmanager_base is not None)
+        tests = alertmanager.route_tests(defs, merged=alertmanager_base is not None, alerts=alerts)
         files[alertmanager.ROUTE_TESTS] = dump(tests, f"{head}\n\n{alertmanager.TEST_NOTES}")
-    for service in services:
-        origin = defs.origin(service.name)
-        head = header(origin)
-        rules = slo_rules = prometheus_rules.rule_file(service)
-        rules_text = dump(rules)
-        _add(files, f"rules/{service.name}.rules.yml", comment(head) + rules_text, origin)
-        tests = promtool_tests.test_file(service, f"../{service.name}.rules.yml")
-        _add(files, f"rules/tests/{service.name}.test.yml", dump(tests, head), origin)
-        thresholds = threshold_rules.rule_file(service)
-        if thresholds is not None:
-            _add(files, f"rules/{service.name}.alerts.yml", dump(thresholds, head), origin)
-            alert_tests = threshold_tests.test_file(service, f"../{service.name}.alerts.yml")
-            if alert_tests["tests"]:
-                _add(files, f"rules/tests/{service.name}.alerts.test.yml", dump(alert_tests, head), origin)
-            rules = {"groups": [*rules["groups"], *thresholds["groups"]]}
-        k8s = kubernetes.prometheus_rule(service, rules)
-        # Its spec is the rule file (without threshold alerts): indent that text rather than render it again.
-        reuse = k8s["spec"] == slo_rules
-        files[f"rules/kubernetes/{service.name}.yaml"] = (
-            dump_reusing(k8s, head, "spec", rules_text) if reuse else dump(k8s, head)
-        )
-    files.update(grafana.dashboards(defs.services, grafana_url))
     return dict(sorted(files.items()))
+
+
+# Below this many services the process pool costs more than it saves.
+PARALLEL_FROM = 16
+
+
+@dataclass(frozen=True)
+class ServiceOutput:
+    """What one service contributes: its files, its rendered dashboard, its alerts' label sets."""
+
+    files: list[tuple[str, str]]
+    dashboard: str
+    alerts: list[dict[str, str]]
+
+
+def service_files(service: Service, origin: str, grafana_url: str | None) -> ServiceOutput:
+    """One service's rule files, unit tests, PrometheusRule, dashboard and alert label sets."""
+    head = header(origin)
+    out: list[tuple[str, str]] = []
+    rules = slo_rules = prometheus_rules.rule_file(service)
+    rules_text = dump(rules)
+    out.append((f"rules/{service.name}.rules.yml", comment(head) + rules_text))
+    tests = promtool_tests.test_file(service, f"../{service.name}.rules.yml")
+    out.append((f"rules/tests/{service.name}.test.yml", dump(tests, head)))
+    thresholds = threshold_rules.rule_file(service)
+    if thresholds is not None:
+        out.append((f"rules/{service.name}.alerts.yml", dump(thresholds, head)))
+        alert_tests = threshold_tests.test_file(service, f"../{service.name}.alerts.yml")
+        if alert_tests["tests"]:
+            out.append((f"rules/tests/{service.name}.alerts.test.yml", dump(alert_tests, head)))
+        rules = {"groups": [*rules["groups"], *thresholds["groups"]]}
+    k8s = kubernetes.prometheus_rule(service, rules)
+    # Its spec is the rule file (without threshold alerts): indent that text rather than render it again.
+    reuse = k8s["spec"] == slo_rules
+    out.append(
+        (
+            f"rules/kubernetes/{service.name}.yaml",
+            dump_reusing(k8s, head, "spec", rules_text) if reuse else dump(k8s, head),
+        )
+    )
+    dashboard = grafana.render(grafana.service_dashboard(service, grafana_url))
+    return ServiceOutput(out, dashboard, alertmanager.alert_labels([rules]))
+
+
+def _service_files_star(args: tuple[Service, str, str | None]) -> ServiceOutput:
+    return service_files(*args)
+
+
+def _per_service(services: list[Service], origins: list[str], grafana_url: str | None) -> Iterable[ServiceOutput]:
+    """Each service's files, in order; on several cores, many services are rendered in parallel.
+
+    Services are independent and rendering is pure, so the output is the same bytes either way.
+    """
+    jobs = [(s, o, grafana_url) for s, o in zip(services, origins, strict=True)]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return [service_files(*job) for job in jobs]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_service_files_star, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
 
 
 def _add(files: dict[str, str], path: str, text: str, origin: str) -> None:

@@ -217,7 +217,7 @@ def _backfill(
     samples = write_openmetrics(traffic.history(now), om)
     backfill_openmetrics(om, data)
     hours = (now - traffic.origin) / 3600
-    say(f"backfilled {hours:g}h of history: {len(traffic.series)} series, {samples:,} samples")
+    say(f"backfilled {hours:.1f}h of history: {len(traffic.series)} series, {samples:,} samples")
     docs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in rule_paths]
     for level, names in enumerate(BASE_RECORDS, 1):
         wanted = [only_records(doc, names) for doc in docs]

@@ -32,9 +32,12 @@ def pct(value: float | None, digits: int = 3) -> str:
 
 
 def count(value: float | None) -> str:
+    """Event and slice counts for people. increase() extrapolates to the window's edges, so counts
+    can be fractional; from a thousand up the fraction is noise to a reader (JSON/CSV keep it)."""
     if value is None:
         return "—"
-    return f"{value:,.0f}" if abs(value - round(value)) < 0.005 else f"{value:,.2f}"
+    whole = abs(value - round(value)) < 0.005 or abs(value) >= 1000
+    return f"{value:,.0f}" if whole else f"{value:,.2f}"
 
 
 def minutes(value: float | None) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -168,6 +168,18 @@ def expectations(service: Service) -> list[tuple[str, str]]:
     return out
 
 
+def _fastest_page_minutes(service: Service, skipped: set[str]) -> float | None:
+    """The unit-test bound of the service's fastest page among SLOs that get synthetic traffic."""
+    bounds = []
+    for slo in service.slos:
+        if f"{service.name}/{slo.name}" in skipped or slo.alerting is None:
+            continue
+        tier = promtool_tests.fastest_page(slo)
+        if tier is not None:
+            bounds.append(promtool_tests.detection_minutes(slo, tier))
+    return min(bounds) if bounds else None
+
+
 def demo_definitions(defs: Definitions, receiver: WebhookReceiver) -> tuple[Definitions, dict[str, str]]:
     """The definitions with routing (the user's, or critical→pager, warning→chat) and webhook URLs.
 
@@ -233,17 +245,28 @@ def _backfill(
         say(f"backfilled recording rules ({', '.join(names)})")
 
 
-def _pages(notes: Sequence[Notification], outage: float) -> tuple[list[Page], list[Page]]:
+def is_page(service: Service, labels: Mapping[str, str]) -> bool:
+    """Whether an alert is a page: its burn-rate tier's severity in the model (a policy may relabel
+    ``severity``, as Sloth specs do with e.g. ``pageteam``), else its ``severity`` label."""
+    slo = next((s for s in service.slos if s.name == labels.get("slo")), None)
+    if slo is not None and slo.alerting is not None and "tier" in labels:
+        tier = next((t for t in slo.alerting.tiers if t.name == labels["tier"]), None)
+        if tier is not None:
+            return tier.severity == "critical"
+    return labels.get("severity") == "critical"
+
+
+def _pages(service: Service, notes: Sequence[Notification], outage: float) -> tuple[list[Page], list[Page]]:
     pages, tickets = [], []
     for note in notes:
         alerts = tuple(
             (a["labels"].get("slo", ""), a["labels"].get("alertname", ""), a["labels"].get("tier", ""))
             for a in note.alerts
         )
-        severities = {a["labels"].get("severity", "") for a in note.alerts}
-        severity = "critical" if "critical" in severities else ",".join(sorted(severities))
+        paging = any(is_page(service, a["labels"]) for a in note.alerts)
+        severity = ",".join(sorted({a["labels"].get("severity", "") for a in note.alerts}))
         page = Page(note.body.get("receiver", note.path.strip("/")), severity, alerts, note.received - outage)
-        (pages if severity == "critical" else tickets).append(page)
+        (pages if paging else tickets).append(page)
     return pages, tickets
 
 
@@ -297,6 +320,16 @@ def run(
         traffic = Traffic(defs.services, service.name, origin=now - history)
         for name, why in traffic.skipped:
             say(f"note: {name}: no synthetic traffic ({why})")
+        if not any(owner == service.name for owner, *_ in traffic.series):
+            raise SpecError(
+                f"slo demo: no SLO of service {service.name!r} can be given synthetic traffic "
+                "(opaque PromQL only); pick another with --service"
+            )
+        fastest = _fastest_page_minutes(service, {name for name, _ in traffic.skipped})
+        if fastest is None:
+            say(f"note: no SLO of {service.name} has a page tier a total outage can trip: waiting for nothing")
+        elif fastest * 60 > deadline:
+            say(f"note: the fastest page of {service.name} needs up to {fastest:g} min; raise --timeout to see it")
         data = workdir / "prometheus"
         _backfill(workdir, data, traffic, rule_paths, now, say)
 
@@ -328,16 +361,14 @@ def run(
 
         def paged(notes: list[Notification]) -> bool:
             return any(
-                n.received > traffic.outage_start and a["labels"].get("severity") == "critical"
-                for n in notes
-                for a in n.alerts
+                n.received > traffic.outage_start and is_page(service, a["labels"]) for n in notes for a in n.alerts
             )
 
         receiver.wait(paged, deadline)
         if paged(receiver.firing()):
             time.sleep(after_page)  # several group intervals: an inhibited ticket would have arrived by now
         notes = [n for n in receiver.firing() if n.received > traffic.outage_start]
-        pages, tickets = _pages(notes, traffic.outage_start)
+        pages, tickets = _pages(service, notes, traffic.outage_start)
         suppressed = [
             (a["labels"].get("slo", ""), a["labels"].get("alertname", ""), a["labels"].get("severity", ""))
             for a in alertmanager.alerts()
@@ -367,6 +398,11 @@ def summary(result: DemoResult) -> str:
             lines.append(
                 f"PAGE    → {page.receiver}: {result.service} {slos}, {page.seconds_after_outage:.0f}s after the outage"
             )
+            if page.severity != "critical":
+                lines.append(
+                    f"  note: its severity label is {page.severity!r}, not 'critical': routing that sends "
+                    "severity=critical to the pager does not treat it as a page"
+                )
     else:
         lines.append(f"no page reached a receiver for {result.service} before the deadline")
     for ticket in result.tickets:

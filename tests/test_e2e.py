@@ -16,11 +16,10 @@ import pytest
 
 from slo import demo
 from slo.loaders import load
-from tests.conftest import EXAMPLE, require
-
-pytestmark = pytest.mark.integration
+from tests.conftest import DATA, EXAMPLE, require
 
 
+@pytest.mark.integration
 def test_outage_pages_the_pager_receiver_and_not_the_ticket_channel(
     tmp_path: Path, record_property: pytest.RecordProperty
 ) -> None:
@@ -46,3 +45,14 @@ def test_outage_pages_the_pager_receiver_and_not_the_ticket_channel(
     assert first.seconds_after_outage > 30
     # The month-to-date report ran against the same Prometheus and saw the outage.
     assert result.report is not None and "uptime" in result.report
+
+
+def test_a_relabelled_page_is_still_a_page() -> None:
+    # Sloth specs relabel severity (here 'pageteam' / 'slack'); the demo judges pages by the tier.
+    (svc,) = load([DATA / "sloth" / "myservice.yaml"]).services
+    page = {"slo": "requests-availability", "tier": "fast-page", "severity": "pageteam"}
+    ticket = {"slo": "requests-availability", "tier": "slow-ticket", "severity": "slack"}
+    assert demo.is_page(svc, page)
+    assert not demo.is_page(svc, ticket)
+    assert demo.is_page(svc, {"alertname": "HighErrorRate", "severity": "critical"})
+    assert not demo.is_page(svc, {"alertname": "HighErrorRate", "severity": "warning"})

@@ -16,6 +16,7 @@ from typing import Any
 from generators import synthetic
 from generators.prometheus_rules import ABSENT_ALERT
 from generators.synthetic import Unsupported
+from slo.durations import Duration
 from slo.model import SLO, BurnRateTier, ProbeSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
 
@@ -156,6 +157,104 @@ def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | Non
     return _case(f"{service.name}/{slo.name}: a {burn:g}x burn {verdict}", slo, phases, 60, checks)
 
 
+BURST = 1  # minutes of total failure per burst in a slice burn scenario
+MAX_PERIOD = 200  # minutes between bursts; beyond it the scenario would make promtool slow
+SLACK = 0.5  # minutes of uncertainty at each end of a bad stretch (30s rule evaluation)
+
+
+def _bad_stretch(sli: TimeSliceSLI) -> tuple[float, float]:
+    """When a burst at minute 0 makes slices bad, nominally (minutes, sampled every minute).
+
+    Failures show at the next sample (minute 1 to BURST). A probe slice (t - slice, t] is bad while
+    it holds a failed sample; a rate() over counters needs both samples around an increase inside
+    the slice, so it sees the burst one minute less.
+    """
+    length = sli.slice.minutes
+    if isinstance(sli.inner, ProbeSLI):
+        return 1.0, BURST + length
+    return 1.0, BURST + length - 1
+
+
+def _bad_minutes(bursts: list[float], stretch: tuple[float, float], start: float, end: float, slack: float) -> float:
+    """Minutes of bad slices within [start, end], each stretch widened (> 0) or narrowed (< 0) by
+    ``slack`` at both ends for rule-evaluation and sampling edges."""
+    total = 0.0
+    for b in bursts:
+        lo, hi = b + stretch[0] - slack, b + stretch[1] + slack
+        total += max(0.0, min(hi, end) - max(lo, start))
+    return total
+
+
+def slice_burn_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | None:
+    """Bursts of failure spaced so that bad slices are ``burn`` times the budget's share.
+
+    A slice SLO cannot burn uniformly below one slice: a burst of one minute makes about
+    ``slice + 1`` minutes of slices bad. Bursts are spaced by ``period`` minutes; for every tier the
+    share of bad time in its long and short windows is bounded at each check (a minute of slack at
+    each edge of each bad stretch), and a tier is asserted only where the bounds settle it — firing
+    when both windows are surely above its factor, silent when one surely is below.
+    """
+    sli = slo.sli
+    if not isinstance(sli, TimeSliceSLI) or slo.alerting is None:
+        return None
+    stretch = _bad_stretch(sli)
+    bad = stretch[1] - stretch[0]
+    if bad <= 0:
+        return None  # a one-minute slice over counters sampled every minute sees nothing
+    share = burn * slo.error_budget
+    period = round(bad / share)
+    if period > MAX_PERIOD or period < 2 * (stretch[1] + 2):
+        return None
+    cycles = 4
+    total = period * cycles
+    bursts = [period * i + period / 2 for i in range(cycles)]
+    first_sample = 2.0  # slice records start once rate() has two samples
+
+    def bounds(t: float, window: Duration) -> tuple[float, float]:
+        start = max(first_sample, t - window.minutes)
+        span = t - start
+        lo = _bad_minutes(bursts, stretch, start, t, -SLACK) / (span + 1)
+        hi = _bad_minutes(bursts, stretch, start, t, SLACK) / max(span - 1, 1)
+        return lo, hi
+
+    # Checks: right after the last burst's bad stretch (short windows hold it), and just before it.
+    after = bursts[-1] + stretch[1] + 1
+    before = bursts[-1] - 1
+    checks: list[dict[str, Any]] = []
+    firing, silent = [], []
+    for tier in slo.alerting.tiers:
+        threshold = tier.factor(slo.period) * slo.error_budget
+        wait = tier.for_.minutes if tier.for_ else 0.0
+        fires = all(
+            min(bounds(t, tier.long_window)[0], bounds(t, tier.short_window)[0]) > threshold
+            for t in (after - wait, after)
+        )
+        quiet = {
+            t: bounds(t, tier.long_window)[1] < threshold or bounds(t, tier.short_window)[1] < threshold
+            for t in (before, after)
+        }
+        if fires and after - wait > bursts[-1] + 1:
+            firing.append(tier)
+            checks.append(_check(_alerts(service, slo, tier=tier.name, alertstate="firing"), after, 1))
+        elif all(quiet.values()):
+            silent.append(tier)
+            checks.extend(_check(_alerts(service, slo, tier=tier.name), t, 0) for t in quiet)
+    if not firing:
+        return None
+    phases: list[Phase] = []
+    cursor = 0.0
+    for b in bursts:
+        phases += [Phase(round(b - cursor), 0.0), Phase(BURST, 1.0)]
+        cursor = b + BURST
+    phases.append(Phase(round(total - cursor), 0.0))
+    pages = any(t.severity == "critical" for t in firing)
+    critical = [t for t in slo.alerting.tiers if t.severity == "critical"]
+    never_page = bool(critical) and all(t in silent for t in critical)
+    verdict = "pages" if pages else "raises a ticket and never a page" if never_page else "raises a ticket"
+    what = f"a {burn:g}x burn ({BURST}-minute failures every {period} minutes)"
+    return _case(f"{service.name}/{slo.name}: {what} {verdict}", slo, phases, 60, checks)
+
+
 def quiet_case(service: Service, slo: SLO) -> dict[str, Any]:
     """Zero traffic (counters present, flat) or a healthy probe: nothing fires, nothing pends."""
     phases = [Phase(30, 0.0, traffic=False)]
@@ -209,6 +308,8 @@ def test_file(service: Service, rule_file: str) -> dict[str, Any]:
                 steady_case(service, slo, 10),
                 steady_case(service, slo, 2),
                 steady_case(service, slo, 0.9),
+                slice_burn_case(service, slo, 10),
+                slice_burn_case(service, slo, 2),
                 below_slice_threshold_case(service, slo),
                 quiet_case(service, slo),
             ]

@@ -135,6 +135,36 @@ def test_varied_shapes_pass_promtool_check_and_generated_tests(tmp_path: Path, p
         assert run.returncode == 0, output
 
 
+SLICE_SHAPES = [
+    ("ratio-99-5m", 99, "5m", "ratio"),
+    ("ratio-95-10m", 95, "10m", "ratio"),
+    ("probe-99-5m", 99, "5m", "probe"),
+    ("probe-99-5-5m", 99.5, "5m", "probe"),
+]
+
+
+@pytest.mark.parametrize(("name", "objective", "length", "kind"), SLICE_SHAPES, ids=[s[0] for s in SLICE_SHAPES])
+def test_slice_burn_scenarios_hold(
+    tmp_path: Path, promtool: str, name: str, objective: float, length: str, kind: str
+) -> None:
+    """The bounds behind the generated slice-burn scenarios are conservative for ratio and probe slices."""
+    from generators.promtool_tests import test_file as promtool_test_file
+    from slo import error_rate
+
+    if kind == "ratio":
+        slo_ = error_rate(name, objective, "http_requests_total", errors={"code": "500"}, below="1%", slice=length)
+    else:
+        slo_ = uptime(name, objective, "probe_success", slice=length)
+    svc = service("slices", slo_)
+    (tmp_path / "slices.rules.yml").write_text(dump(rule_file(svc)), encoding="utf-8")
+    doc = promtool_test_file(svc, "slices.rules.yml")
+    doc["tests"] = [t for t in doc["tests"] if " burn (" in t["name"]]
+    assert doc["tests"], f"{name}: no slice burn scenario generated"
+    (tmp_path / "slices.test.yml").write_text(dump(doc), encoding="utf-8")
+    done = _promtool(promtool, "test", "rules", str(tmp_path / "slices.test.yml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_factors_follow_the_period_and_thresholds_equal_factor_times_budget() -> None:
     doc = rule_file(VARIED)
     by_slo: dict[str, dict[str, str]] = {}

@@ -30,7 +30,8 @@ class _NeedsReference(Exception):
 
 
 def _libyaml_safe(text: str) -> bool:
-    if _LIBYAML_DIFFERS.search(text):
+    # Printable ASCII (the common case, checked in C) holds none of the differing characters.
+    if not (text.isascii() and text.isprintable()) and _LIBYAML_DIFFERS.search(text):
         return False
     return not (text.endswith("\n\n") or text == "\n")  # a "|+" block: libyaml then writes "..."
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -121,7 +122,8 @@ def _per_service(services: list[Service], origins: list[str], grafana_url: str |
     """
     jobs = [(s, o, grafana_url) for s, o in zip(services, origins, strict=True)]
     workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_FROM or workers < 2:
+    # Forking while other threads run (an embedding program, the demo's servers) risks copying a held lock.
+    if len(jobs) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
         return [service_files(*job) for job in jobs]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)

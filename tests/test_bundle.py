@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from generators import bundle
@@ -31,7 +33,19 @@ def _definitions(count: int) -> Definitions:
 
 def test_parallel_rendering_matches_serial(monkeypatch: pytest.MonkeyPatch) -> None:
     defs = _definitions(bundle.PARALLEL_FROM + 4)
+    pools: list[int] = []
+
+    class CountingPool(bundle.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(bundle, "ProcessPoolExecutor", CountingPool)
+    # Other tests may leave daemon threads behind; the pool is only used in a single-threaded process.
+    monkeypatch.setattr(bundle.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(bundle.os, "cpu_count", lambda: 2)
     parallel = bundle.artifacts(defs, grafana_url="https://grafana.test")
+    assert pools == [1], "the worker pool was not used"
     monkeypatch.setattr(bundle, "PARALLEL_FROM", 10**9)
     serial = bundle.artifacts(defs, grafana_url="https://grafana.test")
     assert list(parallel) == list(serial)

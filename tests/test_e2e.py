@@ -10,13 +10,18 @@ inhibits it); the measured time to detect is recorded (the seeds' KPI is under 2
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from slo import demo
 from slo.loaders import load
-from tests.conftest import DATA, EXAMPLE, require
+from tests.conftest import DATA, EXAMPLE, ROOT, require
 
 
 @pytest.mark.integration
@@ -56,3 +61,55 @@ def test_a_relabelled_page_is_still_a_page() -> None:
     assert not demo.is_page(svc, ticket)
     assert demo.is_page(svc, {"alertname": "HighErrorRate", "severity": "critical"})
     assert not demo.is_page(svc, {"alertname": "HighErrorRate", "severity": "warning"})
+
+
+@pytest.mark.integration
+def test_ctrl_c_stops_every_process_and_removes_the_work_directory(tmp_path: Path) -> None:
+    """SIGINT while Prometheus and Alertmanager run: both stop, the temporary directory goes away."""
+    for name in ("prometheus", "promtool"):
+        require(name)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    cmd = [sys.executable, "-c", "from slo.cli import main; main()", "demo", str(EXAMPLE / "slos.py")]
+    cmd += ["--history", "26h", "--no-report"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    lines = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("healthy traffic"):
+                break
+        else:
+            pytest.fail("the demo ended before its servers were up:\n" + "".join(lines))
+        workdirs = list(scratch.glob("slo-demo-*"))
+        assert len(workdirs) == 1, workdirs
+        running = _processes_under(scratch)
+        assert len(running) >= 2, "prometheus and alertmanager should be running"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert proc.returncode != 0
+    assert not list(scratch.glob("slo-demo-*")), "the work directory was left behind"
+    deadline = time.monotonic() + 15
+    while _processes_under(scratch) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _processes_under(scratch), "processes outlived the demo"
+
+
+def _processes_under(directory: Path) -> list[str]:
+    """Command lines of running processes that mention ``directory`` (the demo's servers)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        text = " ".join(a.decode("utf-8", "replace") for a in args)
+        if str(directory) in text and "from slo.cli" not in text:
+            found.append(text)
+    return found

@@ -34,11 +34,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +46,11 @@ sys.path.insert(0, str(ROOT))
 from generators.prometheus_rules import rule_file  # noqa: E402
 from slo.dsl import availability, regex, service  # noqa: E402
 from slo.localstack import (  # noqa: E402
+    MetricsEndpoint,
     OpenMetricsWriter,
     PrometheusServer,
     backfill_openmetrics,
     blocks_in,
-    free_port,
     parse_metric_lines,
     write_rules,
 )
@@ -290,42 +288,19 @@ def build_history(work: Workload, slos: int, data: Path, jobs: int) -> None:
     shutil.rmtree(scratch)
 
 
-class Exporter:
+def exporter(work: Workload) -> MetricsEndpoint:
     """Serves the counters' current values so the 5m and 1h windows stay full during the run."""
+    counters = [
+        ("http_requests_total{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "} ", r, phase)
+        for labels, r, phase in work.counters()
+    ]
 
-    def __init__(self, work: Workload) -> None:
-        self.work = work
-        self.counters = [
-            ("http_requests_total{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "} ", r, phase)
-            for labels, r, phase in work.counters()
-        ]
-        self.port = free_port()
-        exporter = self
+    def render() -> str:
+        now = time.time()
+        body = "".join(f"{p}{work.value(r, ph, now)}\n" for p, r, ph in counters)
+        return "# TYPE http_requests_total counter\n" + body
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                now = time.time()
-                body = "".join(f"{p}{exporter.work.value(r, ph, now)}\n" for p, r, ph in exporter.counters)
-                data = ("# TYPE http_requests_total counter\n" + body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> Exporter:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return MetricsEndpoint(render)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,7 +324,9 @@ def _total(text: str, name: str) -> float:
     return sum(v for _, v in parse_metric_lines(text, name))
 
 
-def measure(name: str, doc: dict[str, Any], template: Path, work_dir: Path, exporter: Exporter, args: Any) -> Run:
+def measure(
+    name: str, doc: dict[str, Any], template: Path, work_dir: Path, endpoint: MetricsEndpoint, args: Any
+) -> Run:
     """Start a Prometheus with ``doc`` on a copy of the history; collect per-group durations."""
     data = work_dir / f"tsdb-{name}"
     subprocess.run(["cp", "-al", str(template), str(data)], check=True)  # blocks are immutable: hard links
@@ -360,7 +337,7 @@ def measure(name: str, doc: dict[str, Any], template: Path, work_dir: Path, expo
         "job_name": "synthetic",
         "honor_labels": True,
         "scrape_interval": f"{RAW_STEP}s",
-        "static_configs": [{"targets": [f"127.0.0.1:{exporter.port}"]}],
+        "static_configs": [{"targets": [endpoint.target]}],
     }
     interval_s = float(args.interval.rstrip("s"))
     budget = 120 + want * interval_s * 3
@@ -496,10 +473,10 @@ def main(argv: list[str] | None = None) -> None:
         build_history(work, args.slos, template, args.jobs)
         setup = time.monotonic() - began
         print(f"history backfilled in {setup:.0f}s ({len(blocks_in(template))} blocks)", flush=True)
-        with Exporter(work) as exporter:
-            our = measure("ours", ours(svc, args.interval), template, work_dir, exporter, args)
+        with exporter(work) as endpoint:
+            our = measure("ours", ours(svc, args.interval), template, work_dir, endpoint, args)
             print(f"  ours measured in {our.wall:.0f}s", flush=True)
-            sloth = measure("sloth", sloth_style(svc, args.interval), template, work_dir, exporter, args)
+            sloth = measure("sloth", sloth_style(svc, args.interval), template, work_dir, endpoint, args)
             print(f"  sloth-style measured in {sloth.wall:.0f}s", flush=True)
         report(our, sloth, args, setup)
     finally:

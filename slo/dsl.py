@@ -503,15 +503,8 @@ def team_route(
     repeat_interval: str | None = None,
 ) -> Route:
     """Send one team's pages (``critical``) and/or tickets (``warning``) to its own receivers."""
-    return Route(
-        team,
-        service,
-        critical,
-        warning,
-        group_wait,  # type: ignore[arg-type]
-        group_interval,  # type: ignore[arg-type]
-        repeat_interval,  # type: ignore[arg-type]
-    )
+    # Route parses the durations given as text (hence the ignores).
+    return Route(team, service, critical, warning, group_wait, group_interval, repeat_interval)  # type: ignore[arg-type]
 
 
 def service_route(
@@ -524,15 +517,7 @@ def service_route(
     repeat_interval: str | None = None,
 ) -> Route:
     """Send one service's pages and/or tickets to their own receivers (put it before its team's route)."""
-    return Route(
-        None,
-        service,
-        critical,
-        warning,
-        group_wait,  # type: ignore[arg-type]
-        group_interval,  # type: ignore[arg-type]
-        repeat_interval,  # type: ignore[arg-type]
-    )
+    return Route(None, service, critical, warning, group_wait, group_interval, repeat_interval)  # type: ignore[arg-type]
 
 
 def routing(

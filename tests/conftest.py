@@ -41,9 +41,9 @@ def amtool() -> str:
 
 @pytest.fixture(scope="session")
 def alertmanager_bin() -> str:
-    """The Alertmanager server binary: ``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian."""
-    for name in ("alertmanager", "prometheus-alertmanager"):
-        path = shutil.which(name)
-        if path is not None:
-            return path
-    return require("prometheus-alertmanager")
+    """The Alertmanager server binary (``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian)."""
+    from slo.localstack import alertmanager_binary
+
+    if not (shutil.which("alertmanager") or shutil.which("prometheus-alertmanager")):
+        require("prometheus-alertmanager")  # fails the test with the install hint
+    return alertmanager_binary()

@@ -16,11 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from slo.durations import Duration
 from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.keys import non_string_keys
+from slo.loaders.located import Located as _Failed
+from slo.loaders.located import call as _call
+from slo.loaders.located import fail as _fail
 from slo.loaders.schema_errors import validate
 from slo.loaders.yamlsrc import Document, join
 from slo.model import (
@@ -48,7 +51,6 @@ SCHEMA = "openslo-v1.schema.json"
 KINDS = ("SLO", "SLI", "Service", "DataSource")
 ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")
 DEFAULT_PERIOD = "30d"
-T = TypeVar("T")
 
 _WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 _CALENDAR_UNITS = re.compile(r"^\d+[MQY]$")
@@ -59,26 +61,6 @@ def recognises(data: Any) -> bool:
     return (
         isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and data["apiVersion"].startswith("openslo/")
     )
-
-
-class _Failed(Exception):
-    """Located problems unwinding one object; empty when the cause was already reported elsewhere."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-
-
-def _fail(doc: Document, path: str, message: str) -> _Failed:
-    return _Failed([doc.problem(path, message)])
-
-
-def _call(doc: Document, path: str, build: Callable[[], T]) -> T:
-    """Run a model constructor, locating any ``DefinitionError`` at ``path`` in ``doc``."""
-    try:
-        return build()
-    except DefinitionError as exc:
-        err = exc.under(path)
-        raise _Failed([doc.problem(err.path, err.message)]) from None
 
 
 def _slug(text: str) -> str:

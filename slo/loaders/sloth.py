@@ -9,12 +9,14 @@ annotations) is refused with a located message rather than dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from slo.durations import Duration
 from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.keys import non_string_keys
+from slo.loaders.located import Located as _Failed
+from slo.loaders.located import call as _call
+from slo.loaders.located import fail as _fail
 from slo.loaders.schema_errors import validate
 from slo.loaders.yamlsrc import Document, join
 from slo.model import (
@@ -39,7 +41,6 @@ CRD_API_VERSION = "sloth.slok.dev/v1"
 CRD_KIND = "PrometheusServiceLevel"
 SCHEMA = "sloth-v1.schema.json"
 PERIOD = "30d"  # Sloth's default SLO period
-T = TypeVar("T")
 
 _WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 _SUM_RATE = re.compile(
@@ -60,26 +61,6 @@ def recognises(data: Any) -> bool:
     return (isinstance(version, str) and version.startswith("prometheus/")) or (
         isinstance(api, str) and api.startswith("sloth.slok.dev/")
     )
-
-
-class _Failed(Exception):
-    """Problems already located; unwinds one SLO without stopping the others."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-
-
-def _call(doc: Document, path: str, build: Callable[[], T]) -> T:
-    """Run a model constructor, locating any ``DefinitionError`` at ``path`` in ``doc``."""
-    try:
-        return build()
-    except DefinitionError as exc:
-        err = exc.under(path)
-        raise _Failed([doc.problem(err.path, err.message)]) from None
-
-
-def _fail(doc: Document, path: str, message: str) -> _Failed:
-    return _Failed([doc.problem(path, message)])
 
 
 def _query(doc: Document, path: str, text: str) -> EventSource:

@@ -271,10 +271,10 @@ def _pages(service: Service, notes: Sequence[Notification], outage: float) -> tu
 
 
 def _month_to_date_report(defs: Definitions, service: Service, url: str, now: float) -> str:
-    from slo.report.cli import build
     from slo.report.client import Connection, PromClient
     from slo.report.periods import span_period
     from slo.report.render import render
+    from slo.report.run import build
 
     end = datetime.fromtimestamp(now, UTC).replace(second=0, microsecond=0)
     start = end.replace(day=1, hour=0, minute=0, second=0)

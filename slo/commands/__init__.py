@@ -1,0 +1,11 @@
+"""The ``slo`` subcommands, one module each; :mod:`slo.cli` adds every one of :data:`COMMANDS` to the group."""
+
+from __future__ import annotations
+
+import click
+
+from slo.commands.demo import demo
+from slo.commands.generate import generate, test_command, validate
+from slo.report.cli import report
+
+COMMANDS: tuple[click.Command, ...] = (validate, generate, test_command, report, demo)

@@ -1,0 +1,80 @@
+"""Plan, query and compute a report: the part of ``slo report`` that ``slo demo`` reuses."""
+
+from __future__ import annotations
+
+from slo.model import SLO, CalendarMonth, Service
+from slo.report import compute, queries
+from slo.report.client import PromClient, public_url
+from slo.report.periods import ReportPeriod, step_for
+
+
+def default_timezone(slos: list[tuple[Service, SLO]]) -> str:
+    """The SLOs' calendar time zone when they all agree on one, else UTC."""
+    zones = {s.period.timezone for _, s in slos if isinstance(s.period, CalendarMonth)}
+    return zones.pop() if len(zones) == 1 else "UTC"
+
+
+def build(
+    client: PromClient,
+    slos: list[tuple[Service, SLO]],
+    period: ReportPeriod,
+    previous: ReportPeriod | None,
+    concurrency: int,
+    progress: bool,
+) -> compute.Report:
+    """Plan, query and compute every SLO; raises PrometheusUnavailable before anything is rendered."""
+    jobs: list[tuple[queries.Key, queries.Query]] = []
+    for i, (_, slo) in enumerate(slos):
+        jobs += [((i, name), q) for name, q in queries.plan(slo, period).items()]
+        if previous is not None:
+            jobs += [((i, f"previous:{name}"), q) for name, q in queries.plan(slo, previous).items()]
+    results = _run_with_progress(client, jobs, concurrency, progress, len(slos))
+    rows = []
+    for i, (service, slo) in enumerate(slos):
+        row = _row(service, slo, period, results, i, "")
+        if previous is not None:
+            row.previous = _row(service, slo, previous, results, i, "previous:")
+        rows.append(row)
+    return compute.Report(period, rows, previous, source=public_url(client.url))
+
+
+def _row(service: Service, slo: SLO, period: ReportPeriod, results: dict, i: int, prefix: str) -> compute.Row:
+    kind = queries.kind(slo)
+    step = step_for(period)
+    hourly = results.get((i, prefix + "hourly"))
+    if kind == "slices":
+        return compute.slices(service, slo, period, results.get((i, prefix + "slices")))
+    if kind == "events":
+        totals = results.get((i, prefix + "totals"), [])
+        return compute.events(service, slo, period, totals, hourly, step, queries.coverage_step(period))
+    return compute.raw(service, slo, period, results.get((i, prefix + "totals"), []), hourly, step)
+
+
+def _run_with_progress(
+    client: PromClient, jobs: list, concurrency: int, progress: bool, slo_count: int
+) -> dict[queries.Key, list]:
+    if not progress:
+        return queries.run(client, jobs, concurrency)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return queries.run(client, jobs, concurrency)
+    columns = (TextColumn("querying {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"{slo_count} SLO(s)", total=len(jobs))
+        return queries.run(client, jobs, concurrency, on_done=lambda _key: bar.advance(task))
+
+
+def incomplete_summary(result: compute.Report) -> str | None:
+    """One line naming the SLOs whose answers were incomplete and why, or None when all were whole."""
+    found: list[str] = []
+    for row in result.rows:
+        for r, when in ((row, ""), (row.previous, " (previous period)")):
+            if r is not None and r.incomplete:
+                found.append(f"{r.service}/{r.slo}{when}: {r.incomplete[0]}")
+    if not found:
+        return None
+    shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+    return f"incomplete answers for {len(found)} SLO(s): {shown}"

@@ -11,8 +11,24 @@ import click
 from slo.commands import COMMANDS
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from slo.tool_versions import version_text
+
+    click.echo(version_text())
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="slo-toolkit", prog_name="slo")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the toolkit version and the promtool/amtool it finds, and exit.",
+)
 def main() -> None:
     """Write SLOs once; generate Prometheus rules, tests, Alertmanager routing, dashboards and reports.
 

@@ -56,8 +56,13 @@ _NAMES = (
 
 
 def prometheus_options(func: F) -> F:
-    """Add --prometheus and the connection options; the command receives ``conn: Connection``."""
+    """Add --prometheus and the connection options; the command receives ``conn: Connection``.
 
+    Bad option values are input errors (exit 1 with one line), whichever order the decorators are in.
+    """
+    from slo.cli_common import guarded
+
+    @guarded
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         values = [kwargs.pop(name) for name in _NAMES]

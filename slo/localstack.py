@@ -46,7 +46,7 @@ from typing import IO, Any, Literal, Self
 
 import yaml
 
-from slo.toolcheck import binary
+from slo.toolcheck import alertmanager_binary, binary
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -548,15 +548,6 @@ def exposition(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Alertmanager and a webhook receiver
-
-
-def alertmanager_binary() -> str:
-    """The server binary: ``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian."""
-    for name in ("alertmanager", "prometheus-alertmanager"):
-        path = shutil.which(name)
-        if path is not None:
-            return path
-    return binary("prometheus-alertmanager")
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -17,8 +20,23 @@ INSTALL_HINT = {
 }
 
 
+TOOL_PATH_ENV = "SLO_TOOL_PATH"
+
+
 class ToolMissing(Exception):
     """A checker binary is not on PATH."""
+
+
+def find_tool(name: str) -> str | None:
+    """``name`` in ``$SLO_TOOL_PATH`` (directories searched first, e.g. builds of current releases), else
+    on PATH; None when neither has it. One lookup for every binary the toolkit runs, so a test matrix or
+    a user can switch Prometheus/Alertmanager versions without touching PATH."""
+    extra = os.environ.get(TOOL_PATH_ENV)
+    if extra:
+        found = shutil.which(name, path=extra)
+        if found is not None:
+            return found
+    return shutil.which(name)
 
 
 @dataclass(frozen=True)
@@ -31,10 +49,41 @@ class Result:
 
 def binary(name: str) -> str:
     """The path of ``name``, or a clear error saying how to install it."""
-    path = shutil.which(name)
+    path = find_tool(name)
     if path is None:
-        raise ToolMissing(f"{name} not found on PATH: {INSTALL_HINT.get(name, 'install it')}")
+        where = f"${TOOL_PATH_ENV} or PATH" if os.environ.get(TOOL_PATH_ENV) else "PATH"
+        raise ToolMissing(f"{name} not found on {where}: {INSTALL_HINT.get(name, 'install it')}")
     return path
+
+
+def alertmanager_binary() -> str:
+    """The Alertmanager server: ``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian."""
+    for name in ("alertmanager", "prometheus-alertmanager"):
+        path = find_tool(name)
+        if path is not None:
+            return path
+    return binary("prometheus-alertmanager")
+
+
+_VERSION = re.compile(r"version\s+v?(\d+)\.(\d+)\.(\d+)")
+
+
+@functools.cache
+def _version_at(path: str) -> tuple[int, int, int] | None:
+    try:
+        proc = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _VERSION.search(proc.stdout + proc.stderr)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def version(name: str) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of the binary :func:`binary` would run (``--version``), None if unknown.
+
+    Where promtool/amtool behave differently across releases (amtool 0.27+ parses matchers as UTF-8,
+    promtool 3 rejects flags 2.x had) callers ask this rather than guess from the name."""
+    return _version_at(binary(name))
 
 
 def run(step: str, argv: list[str], target: str, cwd: Path | None = None, timeout: int = 600) -> Result:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,8 +18,10 @@ EXAMPLE = ROOT / "examples" / "ai-assistant"
 
 
 def require(name: str) -> str:
-    """The path of a binary the test needs; fail loudly (not skip) when it is missing."""
-    path = shutil.which(name)
+    """The path of a binary the test needs (the active backend's, see ``backend``); fail loudly, never skip."""
+    from slo.toolcheck import find_tool
+
+    path = find_tool(name)
     if path is None:
         pytest.fail(
             f"{name} is not installed: run the README's test command (scripts/test.sh), which installs "
@@ -24,26 +31,101 @@ def require(name: str) -> str:
     return path
 
 
+# --- the backend matrix ----------------------------------------------------------------------------
+# Every real-component test runs on "debian" (the packages on PATH: Prometheus 2.42, Alertmanager 0.25,
+# VictoriaMetrics 1.79) and on "current" (the pinned releases scripts/build-backends.py builds). A test takes
+# part by using ``backend`` or a fixture below; the active backend is exported as $SLO_TOOL_PATH, so the
+# toolkit's own lookups (slo.toolcheck.find_tool) and `slo` subprocesses run the same binaries.
+# SLO_BACKENDS=debian (or current) runs one column only.
+BACKEND_NAMES = tuple(
+    name for name in os.environ.get("SLO_BACKENDS", "debian,current").split(",") if name in ("debian", "current")
+)
+BACKEND_TOOLS = ("promtool", "prometheus", "amtool", "alertmanager", "victoria-metrics")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One column of the matrix: where its binaries are (None: PATH) and their versions."""
+
+    name: str
+    tool_path: str | None
+
+    @property
+    def current(self) -> bool:
+        return self.name == "current"
+
+    def version(self, tool: str) -> tuple[int, int, int] | None:
+        from slo.toolcheck import version
+
+        return version(tool)
+
+
+def _current_tool_path() -> str:
+    """$SLO_CURRENT_BACKEND_PATH (scripts/test.sh exports it) or the build script's cache; fail if unbuilt."""
+    path = os.environ.get("SLO_CURRENT_BACKEND_PATH")
+    if not path:
+        script = ROOT / "scripts" / "build-backends.py"
+        proc = subprocess.run([sys.executable, str(script), "--print-path"], capture_output=True, text=True)
+        path = proc.stdout.strip()
+    missing = [t for t in BACKEND_TOOLS if shutil.which(t, path=path) is None]
+    if missing:
+        pytest.fail(
+            f"the current backend lacks {', '.join(missing)} in {path!r}: run scripts/build-backends.py "
+            "(scripts/test.sh does), or SLO_BACKENDS=debian to run Debian's column only",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session", params=BACKEND_NAMES)
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """The active backend; its binaries come first in every lookup while it is active."""
+    saved = os.environ.get("SLO_TOOL_PATH")
+    chosen = Backend(request.param, _current_tool_path() if request.param == "current" else None)
+    if chosen.tool_path is None:
+        os.environ.pop("SLO_TOOL_PATH", None)
+    else:
+        os.environ["SLO_TOOL_PATH"] = chosen.tool_path
+    try:
+        yield chosen
+    finally:
+        if saved is None:
+            os.environ.pop("SLO_TOOL_PATH", None)
+        else:
+            os.environ["SLO_TOOL_PATH"] = saved
+
+
+@pytest.fixture(autouse=True)
+def _active_backend(request: pytest.FixtureRequest) -> None:
+    """Re-export the test's own backend: tests without one may have run in between under another."""
+    if "backend" in request.fixturenames:
+        chosen: Backend = request.getfixturevalue("backend")
+        if chosen.tool_path is None:
+            os.environ.pop("SLO_TOOL_PATH", None)
+        else:
+            os.environ["SLO_TOOL_PATH"] = chosen.tool_path
+
+
 @pytest.fixture(scope="session")
-def promtool() -> str:
+def promtool(backend: Backend) -> str:
     return require("promtool")
 
 
 @pytest.fixture(scope="session")
-def prometheus_bin() -> str:
+def prometheus_bin(backend: Backend) -> str:
     return require("prometheus")
 
 
 @pytest.fixture(scope="session")
-def amtool() -> str:
+def amtool(backend: Backend) -> str:
     return require("amtool")
 
 
 @pytest.fixture(scope="session")
-def alertmanager_bin() -> str:
+def alertmanager_bin(backend: Backend) -> str:
     """The Alertmanager server binary (``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian)."""
-    from slo.localstack import alertmanager_binary
+    from slo.toolcheck import alertmanager_binary, find_tool
 
-    if not (shutil.which("alertmanager") or shutil.which("prometheus-alertmanager")):
+    if not (find_tool("alertmanager") or find_tool("prometheus-alertmanager")):
         require("prometheus-alertmanager")  # fails the test with the install hint
     return alertmanager_binary()

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from slo.localstack import PrometheusServer
-from tests.conftest import EXAMPLE, ROOT, require
+from tests.conftest import EXAMPLE, ROOT, Backend, require
 
 RECIPES = sorted((ROOT / "examples" / "ci").glob("*.yml"))
 
@@ -44,7 +44,7 @@ def _run(cmd: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProces
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.name)
-def test_every_slo_command_in_the_recipe_runs(recipe: Path, tmp_path: Path) -> None:
+def test_every_slo_command_in_the_recipe_runs(backend: Backend, recipe: Path, tmp_path: Path) -> None:
     require("promtool")
     require("amtool")
     commands = slo_commands(yaml.safe_load(recipe.read_text(encoding="utf-8")))

@@ -21,12 +21,12 @@ import pytest
 
 from slo import demo
 from slo.loaders import load
-from tests.conftest import DATA, EXAMPLE, ROOT, require
+from tests.conftest import DATA, EXAMPLE, ROOT, Backend, require
 
 
 @pytest.mark.integration
 def test_outage_pages_the_pager_receiver_and_not_the_ticket_channel(
-    tmp_path: Path, record_property: pytest.RecordProperty
+    backend: Backend, tmp_path: Path, record_property: pytest.RecordProperty
 ) -> None:
     for name in ("prometheus", "promtool"):
         require(name)
@@ -64,7 +64,7 @@ def test_a_relabelled_page_is_still_a_page() -> None:
 
 
 @pytest.mark.integration
-def test_ctrl_c_stops_every_process_and_removes_the_work_directory(tmp_path: Path) -> None:
+def test_ctrl_c_stops_every_process_and_removes_the_work_directory(backend: Backend, tmp_path: Path) -> None:
     """SIGINT while Prometheus and Alertmanager run: both stop, the temporary directory goes away."""
     for name in ("prometheus", "promtool"):
         require(name)

@@ -36,7 +36,7 @@ from slo.localstack import (
     write_openmetrics,
     write_rules,
 )
-from tests.conftest import EXAMPLE, require
+from tests.conftest import EXAMPLE, Backend, require
 
 HISTORY = 6 * 3600
 STEP = 15
@@ -161,7 +161,7 @@ def _has_data(server: PrometheusServer, expr: str, instant: bool, now: float) ->
     return any(math.isfinite(v) for _, values in result for _, v in values)
 
 
-def test_every_dashboard_query_returns_data(tmp_path: Path) -> None:
+def test_every_dashboard_query_returns_data(backend: Backend, tmp_path: Path) -> None:
     require("prometheus")
     require("promtool")
     started = time.monotonic()
@@ -218,7 +218,7 @@ def test_every_dashboard_query_returns_data(tmp_path: Path) -> None:
     assert time.monotonic() - started < 150
 
 
-def test_queries_of_varied_shapes_parse(tmp_path: Path) -> None:
+def test_queries_of_varied_shapes_parse(backend: Backend, tmp_path: Path) -> None:
     """Every dashboard expression of many SLO shapes is valid PromQL (checked by promtool as rules)."""
     from tests.test_grafana_schema import SHAPES
 

@@ -43,6 +43,7 @@ from click.testing import CliRunner
 
 from slo.localstack import OpenMetricsWriter, PrometheusServer, backfill_openmetrics, parse_metric_lines
 from slo.report.cli import report
+from tests.conftest import Backend
 
 pytestmark = pytest.mark.integration
 
@@ -138,7 +139,7 @@ def slos_source(job: str, extra: int = 0) -> str:
 
 
 @pytest.fixture(scope="module")
-def blocks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def blocks(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("faults")
     write_data(base / "data.om")
     backfill_openmetrics(base / "data.om", base / "blocks", max_block="2000h")
@@ -147,7 +148,7 @@ def blocks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def prometheus(blocks: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+def prometheus(backend: Backend, blocks: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     data = tmp_path_factory.mktemp("prom") / "data"
     shutil.copytree(blocks, data)
     with PrometheusServer(data) as server:
@@ -305,7 +306,7 @@ def comparable(text: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def restartable(blocks: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PinnedPrometheus]:
+def restartable(backend: Backend, blocks: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PinnedPrometheus]:
     data = tmp_path_factory.mktemp("restart") / "data"
     shutil.copytree(blocks, data)
     server = PinnedPrometheus(data)

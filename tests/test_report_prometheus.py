@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from slo.localstack import PrometheusServer, backfill_openmetrics, write_openmetrics
 from slo.report.cli import report
 from tests import report_world as world_mod
+from tests.conftest import Backend
 from tests.vmserver import VictoriaMetrics
 
 pytestmark = pytest.mark.integration
@@ -54,7 +55,7 @@ def slos_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def prometheus(world: world_mod.World, tmp_path_factory: pytest.TempPathFactory):
+def prometheus(backend: Backend, world: world_mod.World, tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("prom")
     write_openmetrics(world_mod.series(world), base / "data.om")
     # One pass over the file for the whole range (promtool re-reads the file once per block).
@@ -65,7 +66,7 @@ def prometheus(world: world_mod.World, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture(scope="module")
-def victoria(world: world_mod.World, tmp_path_factory: pytest.TempPathFactory):
+def victoria(backend: Backend, world: world_mod.World, tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("vm")
     with VictoriaMetrics(base / "data") as server:
         server.import_series(world_mod.series(world))

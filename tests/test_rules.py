@@ -16,7 +16,7 @@ from generators.yamlout import dump
 from slo import availability, latency, policy, ratio, regex, selector, service, tier, uptime
 from slo.cli import main
 from slo.loaders import Definitions, load
-from tests.conftest import EXAMPLE, ROOT
+from tests.conftest import EXAMPLE, ROOT, Backend
 
 
 def _defs(*services) -> Definitions:
@@ -89,7 +89,7 @@ VARIED_MORE = service(
 )
 
 
-def test_committed_example_output_passes_promtool() -> None:
+def test_committed_example_output_passes_promtool(backend: Backend) -> None:
     """The golden files under rules/ are executed: promtool check rules + promtool test rules."""
     result = CliRunner().invoke(main, ["test", "--out", str(ROOT)])
     assert result.exit_code == 0, result.output
@@ -256,7 +256,7 @@ def test_stale_generated_files_are_removed_but_hand_written_ones_kept(tmp_path: 
     assert "removed stale" in result.output
 
 
-def test_slo_test_reports_promtool_failures(tmp_path: Path) -> None:
+def test_slo_test_reports_promtool_failures(backend: Backend, tmp_path: Path) -> None:
     runner = CliRunner()
     spec = tmp_path / "one.py"
     spec.write_text(

@@ -37,6 +37,7 @@ from slo.localstack import (
 )
 from slo.model import SLO, RatioSLI, Service
 from slo.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, error_ratio_name
+from tests.conftest import Backend
 
 pytestmark = pytest.mark.integration
 
@@ -267,7 +268,7 @@ def _sloth_style_group(slo: SLO) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("rules-prometheus")
     began = time.monotonic()
     history = synthesise()

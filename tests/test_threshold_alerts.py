@@ -63,7 +63,7 @@ from slo.model import (
     Utilisation,
 )
 from slo.toolcheck import check_alertmanager, check_rules
-from tests.conftest import EXAMPLE, require
+from tests.conftest import EXAMPLE, Backend, require
 
 HOSTILE = '"} or vector(1) #'
 
@@ -410,7 +410,7 @@ def test_label_values_stay_inside_string_literals_and_templates_are_escaped() ->
         assert rule["labels"]["env"] == "prod"
 
 
-def test_raw_promql_and_templates_are_checked_by_slo_validate(tmp_path: Path) -> None:
+def test_raw_promql_and_templates_are_checked_by_slo_validate(backend: Backend, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from slo.cli import main
@@ -725,7 +725,9 @@ def _run_level(
 
 
 @pytest.mark.integration
-def test_example_threshold_alerts_fire_in_prometheus_and_alertmanager_inhibits(tmp_path: Path) -> None:
+def test_example_threshold_alerts_fire_in_prometheus_and_alertmanager_inhibits(
+    backend: Backend, tmp_path: Path
+) -> None:
     require("prometheus")
     require("promtool")
     started = time.monotonic()

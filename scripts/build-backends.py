@@ -217,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         print(os.pathsep.join(str(target_dir(b, root) / "bin") for b in BACKENDS))
         return 0
     root.mkdir(parents=True, exist_ok=True)
+    wanted = [b for b in BACKENDS if not args.only or b.name in args.only]
+    if not all(is_built(b, root) for b in wanted) and shutil.which(GO) is None:
+        raise SystemExit(f"build-backends: no Go toolchain at {GO}: install Go 1.26+ or set SLO_GO=/path/to/go")
     for backend in BACKENDS:
         if args.only and backend.name not in args.only:
             continue

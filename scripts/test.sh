@@ -72,6 +72,15 @@ fi
 export PATH="$PWD/$venv/bin:$PATH"
 export VIRTUAL_ENV="$PWD/$venv"
 
+# --- the current backends: Prometheus 3.x, Alertmanager 0.3x, VictoriaMetrics 1.15x -------------------
+# Built once from their Go modules into ~/.cache/slo-toolkit/backends (reused); real-component tests run on
+# them and on the Debian packages above. SLO_BACKENDS=debian skips this column (and the build).
+if [ "${SLO_BACKENDS:-debian,current}" != "debian" ]; then
+  python3 scripts/build-backends.py
+  SLO_CURRENT_BACKEND_PATH="$(python3 scripts/build-backends.py --print-path)"
+  export SLO_CURRENT_BACKEND_PATH
+fi
+
 # --- the checks ---------------------------------------------------------------------------------
 status=0
 {

@@ -30,16 +30,18 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generators import prometheus_rules, threshold_rules
+from generators import alertmanager_templates, alertmanager_tree, prometheus_rules, threshold_rules
+from generators.alertmanager_base import BaseConfig
+from generators.alertmanager_base import read_base as read_base  # the CLI reads a base through this module
+from generators.alertmanager_versions import Version, config_problems, receiver_problems, target
 from slo.errors import Problem, SpecError
 from slo.loaders import Definitions
-from slo.loaders.yamlsrc import decode, join, load_documents
-from slo.output import MARKER
-from slo.routing import SEVERITIES, Routing, secret_in
+from slo.model import HistogramQuantile, LatencySLI, RateRatio, RatioSLI, TimeSliceSLI
+from slo.routing import SEVERITIES, Routing
+from slo.selectors import Selector
 
 CONFIG = "alertmanager/alertmanager.yml"
 ROUTE_TESTS = "alertmanager/routes.test.yml"
@@ -68,33 +70,6 @@ Inhibition rules:
    above the critical level both rules fire, and one notification is enough.
 Secrets are read by Alertmanager from the *_file paths; none is written here.
 routes.test.yml beside this file lists label sets and the receivers they must reach (`slo test`)."""
-
-# Keys whose value in an Alertmanager config is a credential (their *_file variant is not).
-_SECRET_KEYS = {
-    "smtp_auth_password",
-    "smtp_auth_secret",
-    "slack_api_url",
-    "victorops_api_key",
-    "opsgenie_api_key",
-    "wechat_api_secret",
-    "telegram_bot_token",
-    "routing_key",
-    "service_key",
-    "api_key",
-    "api_secret",
-    "user_key",
-    "token",
-    "bot_token",
-    "auth_password",
-    "auth_secret",
-    "password",
-    "credentials",
-    "bearer_token",
-    "client_secret",
-    "secret_key",
-    "webhook_url",
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # Matchers
@@ -146,6 +121,19 @@ def subtree_matcher(defs: Definitions) -> str:
     return matcher("alertname", "|".join(alert_names(defs)), "=~")
 
 
+def service_matcher(services: Iterable[str]) -> str:
+    """``service="a"`` or ``service=~"a|b"``: only these definitions' services, never another team's.
+
+    Alert names such as ``SLOErrorBudgetBurn``, ``SLOMetricAbsent`` (Pyrra writes one too) or
+    ``HighErrorRate`` are common; in a shared Alertmanager a subtree matched by name alone would
+    capture every other generator's and team's alerts of that name.
+    """
+    names = sorted(set(services))
+    if len(names) == 1:
+        return matcher("service", names[0])
+    return matcher("service", "|".join(re.escape(n) for n in names), "=~")
+
+
 def _is_slo_subtree(route: Any) -> bool:
     matchers = route.get("matchers") if isinstance(route, dict) else None
     return (
@@ -190,9 +178,9 @@ def _children(routing: Routing) -> list[dict[str, Any]]:
 
 
 def slo_route(routing: Routing, defs: Definitions) -> dict[str, Any]:
-    """The SLO subtree: the SLO alerts, routed by overrides and then by severity."""
+    """The SLO subtree: the SLO alerts of these services, routed by overrides and then by severity."""
     return {
-        "matchers": [subtree_matcher(defs)],
+        "matchers": [subtree_matcher(defs), service_matcher(s.name for s in defs.services)],
         "receiver": routing.default,
         "group_by": list(routing.group_by),
         **routing.timing(),
@@ -209,14 +197,8 @@ def threshold_route(routing: Routing, defs: Definitions) -> dict[str, Any] | Non
     names = threshold_alert_names(defs)
     if not names:
         return None
-    services = sorted({s.name for s in defs.services if s.alerts})
-    service_matcher = (
-        matcher("service", services[0])
-        if len(services) == 1
-        else matcher("service", "|".join(re.escape(n) for n in services), "=~")
-    )
     return {
-        "matchers": [_one_of("alertname", names), service_matcher],
+        "matchers": [_one_of("alertname", names), service_matcher(s.name for s in defs.services if s.alerts)],
         "receiver": routing.default,
         "group_by": list(routing.group_by),
         **routing.timing(),
@@ -242,7 +224,8 @@ def _is_threshold_subtree(route: Any) -> bool:
 
 
 def receivers(routing: Routing) -> list[dict[str, Any]]:
-    return [r.config() for r in routing.receivers]
+    """The routing's receivers, with the notification templates wherever a definition sets nothing."""
+    return [alertmanager_templates.apply(r.config()) for r in routing.receivers]
 
 
 def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
@@ -276,7 +259,77 @@ def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
                 "equal": ["alertname", "service", *grouping],
             }
         )
+    if routing.cross_inhibit:
+        rules += cross_inhibit_rules(defs)
     return rules
+
+
+def _metric(source: object) -> str | None:
+    return source.metric if isinstance(source, Selector) else None
+
+
+def _slo_symptom(sli: object) -> tuple[str, str] | None:
+    """(symptom, metric) an SLI measures: errors of a request counter, or latency of a histogram."""
+    if isinstance(sli, TimeSliceSLI):
+        sli = sli.inner
+    if isinstance(sli, RatioSLI):
+        metric = _metric(sli.total)
+        return ("errors", metric) if metric else None
+    if isinstance(sli, LatencySLI):
+        return ("latency", sli.histogram.metric)
+    return None
+
+
+def _alert_symptom(expr: object) -> tuple[str, str] | None:
+    """(symptom, metric) a threshold alert watches: an error ratio or a histogram quantile."""
+    if isinstance(expr, RateRatio):
+        return ("errors", expr.denominator.metric)
+    if isinstance(expr, HistogramQuantile):
+        return ("latency", expr.histogram.metric)
+    return None
+
+
+def symptom_pairs(defs: Definitions) -> list[tuple[str, list[str], list[str]]]:
+    """(service, SLO names, threshold alert names) measuring the same symptom on the same metric.
+
+    Same symptom means: an error-ratio threshold alert over the request counter an availability or
+    error-rate SLO counts, or a latency-quantile alert over the histogram a latency SLO reads.
+    """
+    out = []
+    for service in defs.services:
+        by_symptom: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        for slo in service.slos:
+            key = _slo_symptom(slo.sli)
+            if key is not None:
+                by_symptom.setdefault(key, ([], []))[0].append(slo.name)
+        for alert in service.alerts:
+            key = _alert_symptom(alert.expr)
+            if key in by_symptom and alert.critical is not None:
+                by_symptom[key][1].append(alert.name)
+        out += [(service.name, slos, alerts) for slos, alerts in by_symptom.values() if alerts]
+    return out
+
+
+def cross_inhibit_rules(defs: Definitions) -> list[dict[str, Any]]:
+    """Opt-in: an SLO page inhibits the same service's threshold-alert criticals of the same symptom.
+
+    The burn-rate page already says the users are hurt, with the budget at stake; the threshold
+    alert's critical level (``HighErrorRate`` 5%) of the same incident would page a second time.
+    The threshold alert's warning level is left alone (the critical-inhibits-warning rule covers it).
+    """
+    burn = _one_of("alertname", burn_alert_names(defs))
+    return [
+        {
+            "source_matchers": [burn, matcher("severity", "critical"), matcher("service", name), _one_of("slo", slos)],
+            "target_matchers": [
+                _one_of("alertname", alerts),
+                matcher("severity", "critical"),
+                matcher("service", name),
+            ],
+            "equal": ["service"],
+        }
+        for name, slos, alerts in symptom_pairs(defs)
+    ]
 
 
 def standalone(routing: Routing, defs: Definitions) -> dict[str, Any]:
@@ -290,98 +343,25 @@ def standalone(routing: Routing, defs: Definitions) -> dict[str, Any]:
             *_by_severity(routing.by_severity("critical"), routing.by_severity("warning")),
         ],
     }
-    out: dict[str, Any] = {"route": root, "receivers": receivers(routing)}
+    out: dict[str, Any] = {
+        "route": root,
+        "receivers": receivers(routing),
+        "templates": [alertmanager_templates.TEMPLATE_NAME],
+    }
     rules = inhibit_rules(routing, defs)
     if rules:
         out["inhibit_rules"] = rules
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# Base configs
-
-
-@dataclass(frozen=True)
-class BaseConfig:
-    """A hand-written Alertmanager config to merge the generated routing into."""
-
-    path: str
-    data: dict[str, Any]
-    lines: dict[str, int] = field(default_factory=dict)
-
-    def problem(self, path: str, message: str) -> Problem:
-        probe = path
-        while probe and probe not in self.lines:
-            cut = max(probe.rfind("."), probe.rfind("["))
-            probe = probe[:cut] if cut > 0 else ""
-        return Problem(self.path, self.lines.get(probe), path, message)
-
-
-def _secrets(value: Any, path: str, parent: str = "") -> list[tuple[str, str]]:
-    """(path, reason) of every literal secret in an Alertmanager config."""
-    found: list[tuple[str, str]] = []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            where = join(path, str(key))
-            literal = isinstance(child, str) and child.strip() and child != "<secret>"
-            if literal and (key in _SECRET_KEYS or (key == "api_url" and parent == "slack_configs")):
-                found.append((where, f"{key!r} holds a literal secret; use {key}_file (or drop it from the base)"))
-            else:
-                found.extend(_secrets(child, where, str(key)))
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            found.extend(_secrets(child, join(path, i), parent))
-    elif isinstance(value, str):
-        reason = secret_in(value)
-        if reason:
-            found.append((path, f"literal secret: {reason}"))
-    return found
-
-
-def read_base(path: str | Path) -> BaseConfig:
-    """Read and check a base config: one mapping with a top-level route, generated by hand, no secrets."""
-    shown = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        message = f"cannot read the Alertmanager base config: {exc.strerror or exc}"
-        raise SpecError(Problem(shown, None, "", message)) from None
-    text = decode(shown, raw)
-    if MARKER in text[:4096]:
-        raise SpecError(
-            Problem(
-                shown,
-                None,
-                "",
-                "this is a generated file: give the hand-written Alertmanager config as the base, not the output",
-            )
-        )
-    docs = load_documents(shown, text)
-    if len(docs) != 1 or not isinstance(docs[0].data, dict):
-        raise SpecError(Problem(shown, None, "", "an Alertmanager config must be one YAML mapping"))
-    doc = docs[0]
-    base = BaseConfig(shown, doc.data, doc.lines)
-    problems = []
-    route = doc.data.get("route")
-    if not isinstance(route, dict):
-        problems.append(base.problem("route", "an Alertmanager config needs a top-level 'route' mapping"))
-    elif not isinstance(route.get("routes", []), list | None):
-        problems.append(base.problem("route.routes", "must be a list of routes"))
-    for key in ("receivers", "inhibit_rules"):
-        if not isinstance(doc.data.get(key, []), list | None):
-            problems.append(base.problem(key, "must be a list"))
-    for where, reason in _secrets(doc.data, ""):
-        problems.append(
-            base.problem(where, f"{reason}: the generated alertmanager.yml would contain it, and it must not")
-        )
+def merge(base: BaseConfig, routing: Routing, defs: Definitions, version: Version | None = None) -> dict[str, Any]:
+    """The base config with the SLO (and threshold) subtrees as the first child routes, plus receivers,
+    inhibit rules and the notification templates. Subtrees of an earlier merge (a threshold subtree right
+    after an SLO subtree) are replaced; keys of the base this toolkit does not know are kept, but keys
+    known to need a newer Alertmanager than ``version`` are refused."""
+    problems = [base.problem(where, reason) for where, reason in config_problems(base.data, version or target(None))]
     if problems:
         raise SpecError(problems)
-    return base
-
-
-def merge(base: BaseConfig, routing: Routing, defs: Definitions) -> dict[str, Any]:
-    """The base config with the SLO (and threshold) subtrees as the first child routes, plus receivers and
-    inhibit rules. Subtrees of an earlier merge (a threshold subtree right after an SLO subtree) are replaced."""
     out = copy.deepcopy(base.data)
     route = out["route"]
     routes = list(route.get("routes") or [])
@@ -410,6 +390,11 @@ def merge(base: BaseConfig, routing: Routing, defs: Definitions) -> dict[str, An
     if problems:
         raise SpecError(problems)
     out["receivers"] = existing
+    templates = out.get("templates")
+    templates = list(templates) if isinstance(templates, list) else []
+    if alertmanager_templates.TEMPLATE_NAME not in templates:
+        templates.append(alertmanager_templates.TEMPLATE_NAME)
+    out["templates"] = templates
     rules = list(out.get("inhibit_rules") or [])
     rules.extend(r for r in inhibit_rules(routing, defs) if r not in rules)
     if rules:
@@ -417,13 +402,26 @@ def merge(base: BaseConfig, routing: Routing, defs: Definitions) -> dict[str, An
     return out
 
 
-def config(defs: Definitions, base: BaseConfig | None = None) -> dict[str, Any]:
-    """The Alertmanager config for the definitions' routing (which must be defined)."""
+def check_version(routing: Routing, version: Version, origin: str | None) -> None:
+    """Refuse receivers the target Alertmanager release cannot load (e.g. webhook ``url_file`` before 0.28)."""
+    problems = []
+    for i, receiver in enumerate(routing.receivers):
+        for where, reason in receiver_problems(receiver.config(), f"routing.receivers[{i}]", version):
+            problems.append(Problem(origin or "<routing>", None, where, f"receiver {receiver.name!r}: {reason}"))
+    if problems:
+        raise SpecError(problems)
+
+
+def config(defs: Definitions, base: BaseConfig | None = None, version: Version | None = None) -> dict[str, Any]:
+    """The Alertmanager config for the definitions' routing (which must be defined), for ``version``
+    (default: the current release)."""
     if defs.routing is None:
         raise ValueError("the definitions define no routing")
+    version = version or target(None)
+    check_version(defs.routing, version, defs.routing_origin)
     if base is None:
         return standalone(defs.routing, defs)
-    return merge(base, defs.routing, defs)
+    return merge(base, defs.routing, defs, version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,13 +455,68 @@ def _case_name(labels: dict[str, str]) -> str:
     return f"{labels.get('service')}/{labels.get('slo')}: {kind} ({labels.get('severity')})"
 
 
-def route_tests(defs: Definitions, merged: bool = False, alerts: list[dict[str, str]] | None = None) -> dict[str, Any]:
+FOREIGN_SERVICE = "another-teams-service"
+
+
+def _foreign_service(defs: Definitions) -> str:
+    ours = {s.name for s in defs.services}
+    name = FOREIGN_SERVICE
+    while name in ours:
+        name += "-x"
+    return name
+
+
+def foreign_alerts(defs: Definitions, base: BaseConfig | None) -> list[dict[str, str]]:
+    """Label sets of alerts that are not ours but look like them: our alert names on another service.
+
+    With a base config, also combined with the label equalities of the base's routes (its
+    ``team="payments"`` route, say), so the cases reach every part of the base's tree that an
+    unscoped subtree would capture. Equalities naming one of our services are ours, not foreign.
+    """
+    ours = {s.name for s in defs.services}
+    other = _foreign_service(defs)
+    names = [*burn_alert_names(defs), prometheus_rules.ABSENT_ALERT, *threshold_alert_names(defs)]
+    out = [{"alertname": name, "service": other, "severity": severity} for name in names for severity in SEVERITIES]
+    if base is not None:
+        for eq in alertmanager_tree.equalities(base.data["route"]):
+            if eq.get("service") in ours or ("alertname" in eq and eq["alertname"] not in names):
+                continue
+            for severity in [eq["severity"]] if "severity" in eq else SEVERITIES:
+                out.append(
+                    {"alertname": names[0], "service": other, **eq, "severity": severity},
+                )
+    unique: list[dict[str, str]] = []
+    for labels in out:
+        if labels not in unique:
+            unique.append(labels)
+    return unique
+
+
+def _foreign_expected(defs: Definitions, base: BaseConfig | None, labels: dict[str, str]) -> list[str]:
+    routing = defs.routing
+    assert routing is not None
+    if base is None:
+        return [routing.by_severity(labels.get("severity"))]
+    try:
+        return alertmanager_tree.receivers_for(base.data["route"], labels)
+    except alertmanager_tree.UnreadableRoute as exc:
+        raise SpecError(base.problem("route", f"cannot evaluate the base's routes: {exc}")) from None
+
+
+def route_tests(
+    defs: Definitions,
+    merged: bool = False,
+    alerts: list[dict[str, str]] | None = None,
+    base: BaseConfig | None = None,
+) -> dict[str, Any]:
     """Label sets → the receivers Alertmanager must route them to, as the routing model says.
 
     One case per generated alert rule (its exact labels); in a standalone config also non-SLO
     alerts of each severity, which follow the seeds' severity routes. Expected receivers come from
     :meth:`Routing.receiver_for`, not from the generated tree, so the tree is tested against the
-    definitions' meaning.
+    definitions' meaning. Foreign alerts (our alert names on another service, with the base's route
+    labels) must reach what the base config alone gives them (:mod:`generators.alertmanager_tree`):
+    merging never takes another team's alerts.
     """
     routing = defs.routing
     if routing is None:
@@ -476,7 +529,22 @@ def route_tests(defs: Definitions, merged: bool = False, alerts: list[dict[str, 
             continue
         seen.add(key)
         cases.append({"name": _case_name(labels), "labels": labels, "receivers": [routing.receiver_for(labels)]})
-    if not merged:
+    for labels in foreign_alerts(defs, base):
+        key = tuple(sorted(labels.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        extra = " ".join(f"{k}={v}" for k, v in labels.items() if k not in ("alertname", "service", "severity"))
+        cases.append(
+            {
+                "name": f"foreign alert {labels['alertname']} ({labels['severity']}) of service {labels['service']}"
+                + (f" with {extra}" if extra else "")
+                + (": keeps the base config's route" if base is not None else ": not captured by the SLO subtree"),
+                "labels": labels,
+                "receivers": _foreign_expected(defs, base, labels),
+            }
+        )
+    if not merged and base is None:
         for severity in (*SEVERITIES, None):
             labels = {"alertname": "NotAnSLOAlert", **({"severity": severity} if severity else {})}
             cases.append(

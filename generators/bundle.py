@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from generators import (
     alertmanager,
+    alertmanager_templates,
     grafana,
     kubernetes,
     prometheus_rules,
@@ -22,6 +23,7 @@ from generators import (
     threshold_rules,
     threshold_tests,
 )
+from generators.alertmanager_versions import target as alertmanager_target
 from generators.yamlout import comment, dump, dump_reusing
 from slo.errors import Problem, SpecError
 from slo.loaders import Definitions
@@ -37,6 +39,9 @@ def artifacts(
     defs: Definitions,
     alertmanager_base: alertmanager.BaseConfig | None = None,
     grafana_url: str | None = None,
+    *,
+    alertmanager_version: str | None = None,
+    kubernetes_meta: kubernetes.Metadata | None = None,
 ) -> dict[str, str]:
     """Rule files, promtool tests and PrometheusRule objects for every service (SLO rules in
     ``<service>.rules.yml``, threshold alerts in ``<service>.alerts.yml``), Grafana dashboards; with
@@ -45,13 +50,16 @@ def artifacts(
 
     With ``grafana_url`` known, alerts of a service without its own ``dashboard_url`` link to the
     generated dashboard, so the page lands the responder on the right graphs.
+    ``alertmanager_version`` is the Alertmanager release the config is for (default: the current one);
+    ``kubernetes_meta`` the namespace, labels and annotations of the PrometheusRule objects.
     """
     files: dict[str, str] = {}
     services = [_with_dashboard_link(s, grafana_url) for s in defs.services]
     origins = [defs.origin(s.name) for s in services]
     dashboards: dict[str, str] = {}
     alerts: list[dict[str, str]] = []
-    for service, origin, out in zip(services, origins, _per_service(services, origins, grafana_url), strict=True):
+    per_service = _per_service(services, origins, grafana_url, kubernetes_meta)
+    for service, origin, out in zip(services, origins, per_service, strict=True):
         for path, text in out.files:
             _add(files, path, text, origin)
         dashboards[service.name] = out.dashboard
@@ -62,9 +70,13 @@ def artifacts(
         if alertmanager_base is not None:
             origin = f"{origin} merged into {alertmanager_base.path}"
         head = header(origin)
-        am_config = alertmanager.config(defs, alertmanager_base)
+        version = alertmanager_target(alertmanager_version)
+        am_config = alertmanager.config(defs, alertmanager_base, version)
         files[alertmanager.CONFIG] = dump(am_config, f"{head}\n\n{alertmanager.NOTES}")
-        tests = alertmanager.route_tests(defs, merged=alertmanager_base is not None, alerts=alerts)
+        files[alertmanager_templates.TEMPLATE_FILE] = comment_go(head) + alertmanager_templates.template_file()
+        tests = alertmanager.route_tests(
+            defs, merged=alertmanager_base is not None, alerts=alerts, base=alertmanager_base
+        )
         files[alertmanager.ROUTE_TESTS] = dump(tests, f"{head}\n\n{alertmanager.TEST_NOTES}")
     return dict(sorted(files.items()))
 
@@ -82,7 +94,14 @@ class ServiceOutput:
     alerts: list[dict[str, str]]
 
 
-def service_files(service: Service, origin: str, grafana_url: str | None) -> ServiceOutput:
+def comment_go(text: str) -> str:
+    """A header as a Go template comment (the template file's syntax)."""
+    return "{{/*\n" + text + "\n*/}}\n"
+
+
+def service_files(
+    service: Service, origin: str, grafana_url: str | None, kubernetes_meta: kubernetes.Metadata | None = None
+) -> ServiceOutput:
     """One service's rule files, unit tests, PrometheusRule, dashboard and alert label sets."""
     head = header(origin)
     out: list[tuple[str, str]] = []
@@ -98,7 +117,7 @@ def service_files(service: Service, origin: str, grafana_url: str | None) -> Ser
         if alert_tests["tests"]:
             out.append((f"rules/tests/{service.name}.alerts.test.yml", dump(alert_tests, head)))
         rules = {"groups": [*rules["groups"], *thresholds["groups"]]}
-    k8s = kubernetes.prometheus_rule(service, rules)
+    k8s = kubernetes.prometheus_rule(service, rules, kubernetes_meta)
     # Its spec is the rule file (without threshold alerts): indent that text rather than render it again.
     reuse = k8s["spec"] == slo_rules
     out.append(
@@ -111,16 +130,21 @@ def service_files(service: Service, origin: str, grafana_url: str | None) -> Ser
     return ServiceOutput(out, dashboard, alertmanager.alert_labels([rules]))
 
 
-def _service_files_star(args: tuple[Service, str, str | None]) -> ServiceOutput:
+def _service_files_star(args: tuple[Service, str, str | None, kubernetes.Metadata | None]) -> ServiceOutput:
     return service_files(*args)
 
 
-def _per_service(services: list[Service], origins: list[str], grafana_url: str | None) -> Iterable[ServiceOutput]:
+def _per_service(
+    services: list[Service],
+    origins: list[str],
+    grafana_url: str | None,
+    kubernetes_meta: kubernetes.Metadata | None = None,
+) -> Iterable[ServiceOutput]:
     """Each service's files, in order; on several cores, many services are rendered in parallel.
 
     Services are independent and rendering is pure, so the output is the same bytes either way.
     """
-    jobs = [(s, o, grafana_url) for s, o in zip(services, origins, strict=True)]
+    jobs = [(s, o, grafana_url, kubernetes_meta) for s, o in zip(services, origins, strict=True)]
     workers = min(os.cpu_count() or 1, 8)
     # Forking while other threads run (an embedding program, the demo's servers) risks copying a held lock.
     if len(jobs) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:

@@ -50,8 +50,14 @@ def guarded(func: F) -> F:
 
 
 def definitions(sources: tuple[str, ...]) -> Definitions:
-    """Load SOURCE arguments, or the project's default definitions when there are none."""
-    return load(config.resolve_sources(sources))
+    """Load SOURCE arguments, or the project's default definitions when there are none.
+
+    What a loader ignored on purpose (e.g. OpenSLO alert objects) is printed as a warning on stderr.
+    """
+    defs = load(config.resolve_sources(sources), config.default_period())
+    for warning in defs.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return defs
 
 
 def artifacts(defs: Definitions, alertmanager_base: str | None = None) -> dict[str, str]:
@@ -60,9 +66,26 @@ def artifacts(defs: Definitions, alertmanager_base: str | None = None) -> dict[s
     from generators.bundle import artifacts
 
     settings = config.settings()
+    target_problems(defs, settings)
     path = alertmanager_base if alertmanager_base is not None else settings.alertmanager_base
     base = read_base(path) if path is not None and defs.routing is not None else None
-    return artifacts(defs, base, settings.grafana_url)
+    return artifacts(
+        defs,
+        base,
+        settings.grafana_url,
+        alertmanager_version=settings.alertmanager_version,
+        kubernetes_meta=settings.kubernetes,
+    )
+
+
+def target_problems(defs: Definitions, settings: config.Settings | None = None) -> None:
+    """Refuse what the target Prometheus ([tool.slo] prometheus_version) cannot load, e.g. UTF-8 names on 2.x."""
+    from generators.rule_compat import PrometheusTarget, name_problems
+
+    chosen = settings or config.settings()
+    problems = name_problems(defs, PrometheusTarget.parse(chosen.prometheus_version))
+    if problems:
+        raise SpecError(problems)
 
 
 def routing_notes(defs: Definitions, alertmanager_base: str | None) -> list[str]:

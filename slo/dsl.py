@@ -37,6 +37,7 @@ from slo.routing import (
     DEFAULT_GROUP_BY,
     Email,
     Integration,
+    MSTeamsV2,
     Opsgenie,
     PagerDuty,
     Receiver,
@@ -417,12 +418,16 @@ def pagerduty(
     routing_key_file: str | None = None,
     url: str | None = None,
     send_resolved: bool | None = None,
+    description: str | None = None,
     routing_key: str | None = None,
     service_key: str | None = None,
 ) -> Receiver:
-    """A PagerDuty (Events API v2) receiver; the routing key is read from ``routing_key_file``."""
+    """A PagerDuty (Events API v2) receiver; the routing key is read from ``routing_key_file``.
+
+    ``description`` (a Go template) replaces the generated notification template's incident title.
+    """
     refuse_literal({"routing_key": routing_key, "service_key": service_key}, f"receiver {name!r}")
-    return _receiver(name, lambda: PagerDuty(routing_key_file, url, send_resolved))  # type: ignore[arg-type]
+    return _receiver(name, lambda: PagerDuty(routing_key_file, url, send_resolved, description))  # type: ignore[arg-type]
 
 
 def slack(
@@ -433,16 +438,39 @@ def slack(
     title: str | None = None,
     text: str | None = None,
     send_resolved: bool | None = None,
+    app_token_file: str | None = None,
     api_url: str | None = None,
+    app_token: str | None = None,
 ) -> Receiver:
-    """A Slack receiver; the webhook URL (a secret) is read from ``api_url_file``."""
+    """A Slack receiver; the webhook URL (a secret) is read from ``api_url_file``, or a Slack app's bot
+    token from ``app_token_file`` (Alertmanager 0.30+). ``title``/``text`` replace the generated
+    notification templates; ``send_resolved`` defaults to true (Slack's own default is false)."""
+    refuse_literal({"app_token": app_token}, f"receiver {name!r}")
     if api_url is not None:
         raise DefinitionError(
             "refusing a literal secret: a Slack webhook URL is itself a secret and generated files must not "
             "contain secrets. Write it to a file readable by Alertmanager and give api_url_file instead",
             f"receiver {name!r}.api_url",
         )
-    return _receiver(name, lambda: Slack(api_url_file, channel, title, text, send_resolved))  # type: ignore[arg-type]
+    return _receiver(
+        name,
+        lambda: Slack(api_url_file, channel, title, text, send_resolved, app_token_file),
+    )
+
+
+def msteamsv2(
+    name: str,
+    *,
+    webhook_url_file: str | None = None,
+    title: str | None = None,
+    text: str | None = None,
+    send_resolved: bool | None = None,
+    webhook_url: str | None = None,
+) -> Receiver:
+    """A Microsoft Teams receiver through a Power Automate workflow (Alertmanager 0.28+); the workflow
+    URL (a secret) is read from ``webhook_url_file``."""
+    refuse_literal({"webhook_url": webhook_url}, f"receiver {name!r}")
+    return _receiver(name, lambda: MSTeamsV2(webhook_url_file, title, text, send_resolved))  # type: ignore[arg-type]
 
 
 def opsgenie(
@@ -452,11 +480,17 @@ def opsgenie(
     api_url: str | None = None,
     priority: str | None = None,
     send_resolved: bool | None = None,
+    message: str | None = None,
+    description: str | None = None,
     api_key: str | None = None,
 ) -> Receiver:
-    """An Opsgenie receiver; the API key is read from ``api_key_file``."""
+    """An Opsgenie receiver; the API key is read from ``api_key_file``. ``message``/``description``
+    replace the generated notification templates. (Atlassian ends Opsgenie's support in April 2027.)"""
     refuse_literal({"api_key": api_key}, f"receiver {name!r}")
-    return _receiver(name, lambda: Opsgenie(api_key_file, api_url, priority, send_resolved))  # type: ignore[arg-type]
+    return _receiver(
+        name,
+        lambda: Opsgenie(api_key_file, api_url, priority, send_resolved, message, description),  # type: ignore[arg-type]
+    )
 
 
 def webhook(
@@ -482,13 +516,19 @@ def email(
     auth_password_file: str | None = None,
     require_tls: bool | None = None,
     send_resolved: bool | None = None,
+    subject: str | None = None,
+    html: str | None = None,
+    text: str | None = None,
     auth_password: str | None = None,
 ) -> Receiver:
-    """An e-mail receiver (``sender`` is Alertmanager's ``from``); the SMTP password from a file."""
+    """An e-mail receiver (``sender`` is Alertmanager's ``from``); the SMTP password from a file.
+    ``subject``/``html``/``text`` replace the generated notification templates."""
     refuse_literal({"auth_password": auth_password}, f"receiver {name!r}")
     return _receiver(
         name,
-        lambda: Email(to, sender, smarthost, auth_username, auth_password_file, require_tls, send_resolved),
+        lambda: Email(
+            to, sender, smarthost, auth_username, auth_password_file, require_tls, send_resolved, subject, html, text
+        ),
     )
 
 
@@ -531,6 +571,7 @@ def routing(
     group_interval: str = "10s",
     repeat_interval: str = "1h",
     inhibit: bool = True,
+    cross_inhibit: bool = False,
 ) -> Routing:
     """Alertmanager routing for the SLO alerts; assign it to a module-level name so the loader finds it.
 
@@ -551,4 +592,5 @@ def routing(
         group_interval=group_interval,
         repeat_interval=repeat_interval,
         inhibit=inhibit,
+        cross_inhibit=cross_inhibit,
     )

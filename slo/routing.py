@@ -12,9 +12,9 @@ Immutable dataclasses validated on construction, like :mod:`slo.model`. The gene
   two SLOs are never merged into one (the seeds' ``group_by: ['alertname']`` would merge them).
 
 Secrets never enter the model: receivers hold paths of files Alertmanager reads at notification time
-(``routing_key_file``, ``api_url_file``, ``api_key_file``, ``auth_password_file``,
-``credentials_file``). A literal secret (``routing_key=``, a Slack webhook URL, a password in a URL) is
-refused with a :class:`DefinitionError` saying which ``*_file`` field to use instead.
+(``routing_key_file``, ``api_url_file``, ``app_token_file``, ``api_key_file``, ``auth_password_file``,
+``webhook_url_file``, ``credentials_file``). A literal secret (``routing_key=``, a Slack webhook URL, a
+password in a URL) is refused with a :class:`DefinitionError` saying which ``*_file`` field to use instead.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ LITERAL_SECRETS: dict[str, str] = {
     "password": "password_file",
     "credentials": "credentials_file",
     "bearer_token": "bearer_token_file",
+    "app_token": "app_token_file",
+    "webhook_url": "webhook_url_file",
 }
 _SLACK_HOOK = re.compile(r"hooks\.slack\.com/(services|workflows|triggers)/", re.IGNORECASE)
 _SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{8,}")
@@ -146,6 +148,7 @@ class PagerDuty:
     routing_key_file: str
     url: str | None = None
     send_resolved: bool | None = None
+    description: str | None = None
 
     KIND: ClassVar[str] = "pagerduty"
     PAGER: ClassVar[bool] = True
@@ -153,29 +156,42 @@ class PagerDuty:
     def __post_init__(self) -> None:
         _file(self.routing_key_file, "routing_key_file")
         _plain(self.url, "url")
+        _plain(self.description, "description")
         _flag(self.send_resolved, "send_resolved")
 
     def config(self) -> dict[str, Any]:
         return _drop_none(
-            {"routing_key_file": self.routing_key_file, "url": self.url, "send_resolved": self.send_resolved}
+            {
+                "routing_key_file": self.routing_key_file,
+                "url": self.url,
+                "description": self.description,
+                "send_resolved": self.send_resolved,
+            }
         )
 
 
 @dataclass(frozen=True)
 class Slack:
-    """A Slack incoming webhook; the webhook URL (a secret) is read from ``api_url_file``."""
+    """A Slack incoming webhook (URL read from ``api_url_file``) or a Slack app (bot token read from
+    ``app_token_file``, Alertmanager 0.30 or newer; it posts to ``channel``)."""
 
-    api_url_file: str
+    api_url_file: str | None = None
     channel: str | None = None
     title: str | None = None
     text: str | None = None
     send_resolved: bool | None = None
+    app_token_file: str | None = None
 
     KIND: ClassVar[str] = "slack"
     PAGER: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        _file(self.api_url_file, "api_url_file")
+        if self.app_token_file is None or self.api_url_file is not None:
+            _file(self.api_url_file, "api_url_file")
+        if self.app_token_file is not None:
+            _file(self.app_token_file, "app_token_file")
+            if self.channel is None:
+                raise DefinitionError("a Slack app posts to a channel: give 'channel'", "channel")
         for attr in ("channel", "title", "text"):
             _plain(getattr(self, attr), attr)
         _flag(self.send_resolved, "send_resolved")
@@ -184,6 +200,7 @@ class Slack:
         return _drop_none(
             {
                 "api_url_file": self.api_url_file,
+                "app_token_file": self.app_token_file,
                 "channel": self.channel,
                 "title": self.title,
                 "text": self.text,
@@ -200,14 +217,16 @@ class Opsgenie:
     api_url: str | None = None
     priority: str | None = None
     send_resolved: bool | None = None
+    message: str | None = None
+    description: str | None = None
 
     KIND: ClassVar[str] = "opsgenie"
     PAGER: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         _file(self.api_key_file, "api_key_file")
-        _plain(self.api_url, "api_url")
-        _plain(self.priority, "priority")
+        for attr in ("api_url", "priority", "message", "description"):
+            _plain(getattr(self, attr), attr)
         _flag(self.send_resolved, "send_resolved")
 
     def config(self) -> dict[str, Any]:
@@ -216,6 +235,8 @@ class Opsgenie:
                 "api_key_file": self.api_key_file,
                 "api_url": self.api_url,
                 "priority": self.priority,
+                "message": self.message,
+                "description": self.description,
                 "send_resolved": self.send_resolved,
             }
         )
@@ -225,8 +246,8 @@ class Opsgenie:
 class Webhook:
     """A generic webhook: ``url`` (no credentials in it) or ``url_file``; optional bearer credentials file.
 
-    ``url_file`` is not understood by Alertmanager 0.25 (``amtool check-config`` rejects it there);
-    use it only with a newer Alertmanager.
+    ``url_file`` arrived in Alertmanager 0.26 and crashed it until 0.28: the generator refuses it
+    when the target ``alertmanager_version`` is older than 0.28.
     """
 
     url: str | None = None
@@ -272,6 +293,9 @@ class Email:
     auth_password_file: str | None = None
     require_tls: bool | None = None
     send_resolved: bool | None = None
+    subject: str | None = None
+    html: str | None = None
+    text: str | None = None
 
     KIND: ClassVar[str] = "email"
     PAGER: ClassVar[bool] = False
@@ -279,7 +303,7 @@ class Email:
     def __post_init__(self) -> None:
         if not isinstance(self.to, str) or "@" not in self.to:
             raise DefinitionError(f"must be an e-mail address, got {self.to!r}", "to")
-        for attr in ("to", "sender", "smarthost", "auth_username"):
+        for attr in ("to", "sender", "smarthost", "auth_username", "subject", "html", "text"):
             _plain(getattr(self, attr), attr)
         if self.smarthost is not None and not re.match(r"^[^\s:]+:\d+$", self.smarthost):
             raise DefinitionError(f"must be host:port, got {self.smarthost!r}", "smarthost")
@@ -297,13 +321,48 @@ class Email:
                 "auth_username": self.auth_username,
                 "auth_password_file": self.auth_password_file,
                 "require_tls": self.require_tls,
+                "headers": {"Subject": self.subject} if self.subject is not None else None,
+                "html": self.html,
+                "text": self.text,
                 "send_resolved": self.send_resolved,
             }
         )
 
 
-Integration = PagerDuty | Slack | Opsgenie | Webhook | Email
-KINDS: dict[str, type[Integration]] = {k.KIND: k for k in (PagerDuty, Slack, Opsgenie, Webhook, Email)}  # type: ignore[misc]
+@dataclass(frozen=True)
+class MSTeamsV2:
+    """Microsoft Teams through a Power Automate (Flows) workflow, Alertmanager 0.28 or newer; the
+    workflow URL (a secret) is read from ``webhook_url_file``."""
+
+    webhook_url_file: str
+    title: str | None = None
+    text: str | None = None
+    send_resolved: bool | None = None
+
+    KIND: ClassVar[str] = "msteamsv2"
+    PAGER: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        _file(self.webhook_url_file, "webhook_url_file")
+        _plain(self.title, "title")
+        _plain(self.text, "text")
+        _flag(self.send_resolved, "send_resolved")
+
+    def config(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "webhook_url_file": self.webhook_url_file,
+                "title": self.title,
+                "text": self.text,
+                "send_resolved": self.send_resolved,
+            }
+        )
+
+
+Integration = PagerDuty | Slack | Opsgenie | Webhook | Email | MSTeamsV2
+KINDS: dict[str, type[Integration]] = {  # type: ignore[misc]
+    k.KIND: k for k in (PagerDuty, Slack, Opsgenie, Webhook, Email, MSTeamsV2)
+}
 
 
 @dataclass(frozen=True)
@@ -319,7 +378,7 @@ class Receiver:
         if not self.integrations:
             raise DefinitionError(f"receiver {self.name!r} needs at least one of {', '.join(KINDS)}", "receivers")
         for i in self.integrations:
-            if not isinstance(i, PagerDuty | Slack | Opsgenie | Webhook | Email):
+            if not isinstance(i, PagerDuty | Slack | Opsgenie | Webhook | Email | MSTeamsV2):
                 raise DefinitionError(f"receiver {self.name!r}: not an integration: {i!r}")
 
     @property
@@ -329,7 +388,7 @@ class Receiver:
 
     @property
     def chat(self) -> bool:
-        return any(isinstance(i, Slack) for i in self.integrations)
+        return any(isinstance(i, Slack | MSTeamsV2) for i in self.integrations)
 
     def config(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -439,6 +498,7 @@ class Routing:
     group_interval: Duration = field(default_factory=lambda: Duration.parse("10s"))
     repeat_interval: Duration = field(default_factory=lambda: Duration.parse("1h"))
     inhibit: bool = True
+    cross_inhibit: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "receivers", tuple(self.receivers))
@@ -481,6 +541,10 @@ class Routing:
             object.__setattr__(self, attr, _duration(getattr(self, attr), attr))
         if not isinstance(self.inhibit, bool):
             raise DefinitionError(f"must be true or false, got {self.inhibit!r}", "inhibit")
+        if not isinstance(self.cross_inhibit, bool):
+            raise DefinitionError(f"must be true or false, got {self.cross_inhibit!r}", "cross_inhibit")
+        if self.cross_inhibit and not self.inhibit:
+            raise DefinitionError("cross_inhibit needs inhibit (inhibit: false turns every rule off)", "cross_inhibit")
 
     def _pick(self, severity: str, given: str | None, kind: Any) -> str:
         if given is not None:
@@ -563,6 +627,7 @@ def make_routing(
     group_interval: str | Duration = "10s",
     repeat_interval: str | Duration = "1h",
     inhibit: bool = True,
+    cross_inhibit: bool = False,
 ) -> Routing:
     """Build a :class:`Routing` from plain values (durations as text)."""
     return Routing(
@@ -576,4 +641,5 @@ def make_routing(
         group_interval=_duration(group_interval, "group_interval"),  # type: ignore[arg-type]
         repeat_interval=_duration(repeat_interval, "repeat_interval"),  # type: ignore[arg-type]
         inhibit=inhibit,
+        cross_inhibit=cross_inhibit,
     )

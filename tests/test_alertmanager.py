@@ -19,6 +19,7 @@ import yaml
 from click.testing import CliRunner
 
 from generators import alertmanager as am
+from generators import alertmanager_base, alertmanager_templates
 from generators.bundle import artifacts
 from slo import (
     availability,
@@ -125,8 +126,8 @@ def test_example_config_passes_amtool(amtool: str, tmp_path: Path) -> None:
     defs = load([EXAMPLE / "slos.py"])
     out = _write(tmp_path, defs)
     results = _all_pass(out)
-    # every generated alert rule is a case, plus the three non-SLO cases of a standalone config
-    assert len(results) == 1 + len(am.slo_alerts(defs)) + 3
+    # every generated alert rule is a case, plus foreign alerts and the three non-SLO cases of a standalone config
+    assert len(results) == 1 + len(am.slo_alerts(defs)) + len(am.foreign_alerts(defs, None)) + 3
     config = out / am.CONFIG
     assert _routes_to(amtool, config, _alert("ai-assistant", "uptime", "critical", "sre")) == "pagerduty"
     assert _routes_to(amtool, config, _alert("ai-assistant", "uptime", "warning", "sre")) == "slack"
@@ -148,7 +149,7 @@ def test_example_routing_is_the_same_in_python_and_yaml() -> None:
 def test_committed_alertmanager_output_matches_the_example(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # `slo generate` runs here, and the header names the source relative to it
     files = artifacts(load(["examples/ai-assistant/slos.py"]))
-    for rel in (am.CONFIG, am.ROUTE_TESTS):
+    for rel in (am.CONFIG, am.ROUTE_TESTS, alertmanager_templates.TEMPLATE_FILE):
         assert (ROOT / rel).read_text() == files[rel], f"{rel} is stale: run `slo generate`"
 
 
@@ -272,9 +273,13 @@ def test_every_receiver_kind_is_rendered_with_file_fields_only(amtool: str, tmp_
     routing_ = routing(*RECEIVERS, critical="pagerduty", warning="slack")
     doc = am.standalone(routing_, _defs(routing_))
     by_name = {r["name"]: r for r in doc["receivers"]}
-    assert by_name["pagerduty"]["pagerduty_configs"] == [{"routing_key_file": f"{SECRETS}/pagerduty"}]
-    assert by_name["slack"]["slack_configs"] == [{"api_url_file": f"{SECRETS}/slack", "channel": "#alerts"}]
-    assert by_name["payments-pager"]["opsgenie_configs"] == [{"api_key_file": f"{SECRETS}/opsgenie", "priority": "P1"}]
+    assert doc["templates"] == [alertmanager_templates.TEMPLATE_NAME]
+    defined = {k: v for k, v in by_name["pagerduty"]["pagerduty_configs"][0].items() if "{{" not in str(v)}
+    assert defined == {"routing_key_file": f"{SECRETS}/pagerduty"}
+    slack_ = by_name["slack"]["slack_configs"][0]
+    assert (slack_["api_url_file"], slack_["channel"], slack_["send_resolved"]) == (f"{SECRETS}/slack", "#alerts", True)
+    opsgenie_ = by_name["payments-pager"]["opsgenie_configs"][0]
+    assert (opsgenie_["api_key_file"], opsgenie_["priority"]) == (f"{SECRETS}/opsgenie", "P1")
     assert by_name["checkout-pager"]["webhook_configs"] == [
         {
             "url": "http://pager.internal:8080/hook",
@@ -284,7 +289,8 @@ def test_every_receiver_kind_is_rendered_with_file_fields_only(amtool: str, tmp_
     assert by_name["data-mail"]["email_configs"][0]["auth_password_file"] == f"{SECRETS}/smtp"
     assert by_name["payments-chat"]["slack_configs"][0]["send_resolved"] is True
     assert by_name["data-mail"]["email_configs"][0]["from"] == "alertmanager@example.com"
-    assert am._secrets(doc, "") == []
+    assert alertmanager_base._secrets(doc, "") == []
+    _all_pass(_write(tmp_path, _defs(routing_)))
 
 
 def test_custom_burn_alert_names_are_routed_and_inhibited() -> None:
@@ -293,7 +299,8 @@ def test_custom_burn_alert_names_are_routed_and_inhibited() -> None:
     doc = am.standalone(defs.routing, defs)
     assert doc["route"]["routes"][0]["matchers"] == [
         'alertname=~"SLOErrorBudgetBurn|PayoutsBudgetBurn|SLOMetricAbsent|SLOLatencyBucketMissing|'
-        'SLOErrorBudgetExhausted"'
+        'SLOErrorBudgetExhausted"',
+        'service=~"checkout|etl|legacy|payouts|search"',
     ]
     assert doc["inhibit_rules"][0]["target_matchers"][0] == 'alertname=~"SLOErrorBudgetBurn|PayoutsBudgetBurn"'
 
@@ -376,8 +383,9 @@ def test_merged_base_config_keeps_everything_else(amtool: str, tmp_path: Path) -
     _all_pass(out)
     merged = yaml.safe_load((out / am.CONFIG).read_text())
     original = yaml.safe_load(BASE)
-    for key in ("global", "templates", "time_intervals"):
+    for key in ("global", "time_intervals"):
         assert merged[key] == original[key]
+    assert merged["templates"] == [*original["templates"], alertmanager_templates.TEMPLATE_NAME]
     assert merged["route"]["receiver"] == "ops-default"
     assert merged["route"]["group_by"] == ["alertname", "cluster"]
     assert merged["route"]["routes"][0] == am.slo_route(routing_, defs)
@@ -689,7 +697,7 @@ def test_no_generated_file_contains_a_secret(tmp_path: Path) -> None:
         for value in values.values():
             assert value not in text, f"{rel} contains a secret"
     config = yaml.safe_load(files[am.CONFIG])
-    assert am._secrets(config, "") == []
+    assert alertmanager_base._secrets(config, "") == []
     assert str(s / "pagerduty") in files[am.CONFIG]
     _write(out, _defs(routing_))
     for path in out.rglob("*"):

@@ -50,7 +50,8 @@ def test_parallel_rendering_matches_serial(monkeypatch: pytest.MonkeyPatch) -> N
     serial = bundle.artifacts(defs, grafana_url="https://grafana.test")
     assert list(parallel) == list(serial)
     assert parallel == serial
-    # per service: rules, unit tests, PrometheusRule, dashboard; then the Alertmanager pair, overview, provisioning
-    assert len(parallel) == 4 * len(defs.services) + 4
+    # per service: rules, unit tests, PrometheusRule, dashboard; then the Alertmanager config, route tests and
+    # notification templates, overview, provisioning
+    assert len(parallel) == 4 * len(defs.services) + 5
     # with a Grafana URL, alerts link to the service's generated dashboard
     assert "dashboard_url: https://grafana.test/d/slo-svc-3" in parallel["rules/svc-3.rules.yml"]

@@ -326,9 +326,9 @@ def load(doc: Document) -> list[Service]:
 # routing: (Alertmanager receivers and routes, see slo.routing)
 
 _RECEIVER_KEYS = {
-    "pagerduty": ("routing_key_file", "url", "send_resolved"),
-    "slack": ("api_url_file", "channel", "title", "text", "send_resolved"),
-    "opsgenie": ("api_key_file", "api_url", "priority", "send_resolved"),
+    "pagerduty": ("routing_key_file", "url", "send_resolved", "description"),
+    "slack": ("api_url_file", "channel", "title", "text", "send_resolved", "app_token_file"),
+    "opsgenie": ("api_key_file", "api_url", "priority", "send_resolved", "message", "description"),
     "webhook": ("url", "url_file", "credentials_file", "max_alerts", "send_resolved"),
     "email": (
         "to",
@@ -338,15 +338,20 @@ _RECEIVER_KEYS = {
         "auth_password_file",
         "require_tls",
         "send_resolved",
+        "subject",
+        "html",
+        "text",
     ),
+    "msteamsv2": ("webhook_url_file", "title", "text", "send_resolved"),
 }
 # Accepted by the schema only so that they can be refused with a clear message here.
 _LITERAL = {
     "pagerduty": ("routing_key", "service_key"),
-    "slack": ("api_url",),
+    "slack": ("api_url", "app_token"),
     "opsgenie": ("api_key",),
     "webhook": (),
     "email": ("auth_password", "auth_secret"),
+    "msteamsv2": ("webhook_url",),
 }
 
 
@@ -403,7 +408,13 @@ def routing_spec(spec: dict[str, Any]) -> Any:
         for k in ("critical", "warning", "default", "group_by", "group_wait", "group_interval", "repeat_interval")
         if k in spec
     }
-    return make_routing(receivers, routes=routes, inhibit=spec.get("inhibit", True), **options)
+    return make_routing(
+        receivers,
+        routes=routes,
+        inhibit=spec.get("inhibit", True),
+        cross_inhibit=spec.get("cross_inhibit", False),
+        **options,
+    )
 
 
 def load_routing(doc: Document) -> Any:

@@ -12,12 +12,15 @@ The target comes from ``[tool.slo] prometheus_version`` (default: the current ma
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from slo.durations import Duration
+from slo.errors import Problem
+from slo.selectors import Selector
 
 DEFAULT_PROMETHEUS = "3.16"
 
@@ -110,3 +113,43 @@ def rule_file(
     """Every group of a rule file through :func:`group`."""
     groups = [group(g, target, labels=labels, limit=limit, query_offset=query_offset) for g in doc["groups"]]
     return {**doc, "groups": groups}
+
+
+def _selectors(value: object, depth: int = 0) -> Iterator[Selector]:
+    """Every Selector inside a model object (dataclasses, tuples, lists, dicts), however an SLI nests them."""
+    if isinstance(value, Selector):
+        yield value
+    elif depth > 12 or isinstance(value, str | bytes | int | float | bool) or value is None:
+        return
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _selectors(getattr(value, f.name), depth + 1)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _selectors(item, depth + 1)
+    elif isinstance(value, tuple | list | frozenset | set):
+        for item in value:
+            yield from _selectors(item, depth + 1)
+
+
+def name_problems(defs: Any, target: PrometheusTarget) -> list[Problem]:
+    """UTF-8 metric or label names in SLIs and threshold alerts, refused for a target before Prometheus 3."""
+    if target.utf8_names:
+        return []
+    problems = []
+    for service in defs.services:
+        for items in (service.slos, getattr(service, "alerts", ())):
+            for item in items:
+                quoted = sorted({s.render() for s in _selectors(item) if s.utf8})
+                if quoted:
+                    problems.append(
+                        Problem(
+                            defs.origin(service.name),
+                            None,
+                            f"{service.name}/{item.name}",
+                            f"UTF-8 metric or label names ({', '.join(quoted)}) need Prometheus 3.0 or later; "
+                            f'prometheus_version is {target}: set [tool.slo] prometheus_version = "3" '
+                            "or use the classic names your exporter also exposes",
+                        )
+                    )
+    return problems

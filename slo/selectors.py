@@ -4,6 +4,10 @@ A selector is a metric name plus label matchers. User input only ever reaches Pr
 value rendered by :func:`quote`, so a value such as ``"} or vector(1) #`` stays a harmless string.
 :func:`parse_selector` reads the plain ``metric{label="value"}`` form that OpenSLO and Sloth specs
 carry, so those specs become the same typed model as the DSL.
+
+UTF-8 names (OpenTelemetry's ``http.server.request.duration``, ``{"http.route"="/x"}``) are PromQL 3 syntax:
+they must be written quoted, as Prometheus 3 itself requires, and a selector that uses one is ``quoted``.
+Prometheus 2.x cannot read them; generation for a 2.x target refuses them (generators/rule_compat.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,24 @@ LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 OPERATORS = ("=", "!=", "=~", "!~")
 
 
+_QUOTE_HINT = ' (a UTF-8 name needs Prometheus 3 and quotes: {"http.server.request.duration"})'
+
+
+def _utf8(name: str) -> bool:
+    """A name Prometheus 3 accepts quoted: non-empty, valid UTF-8 (no lone surrogates), no NUL."""
+    if not name or "\x00" in name:
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _written_quoted(name: object) -> bool:
+    return isinstance(name, str) and len(name) > 2 and name[0] == name[-1] == '"'
+
+
 def quote(value: str) -> str:
     """Render ``value`` as a PromQL double-quoted string literal."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -32,10 +54,14 @@ class Matcher:
     label: str
     op: str
     value: str
+    quoted: bool = False  # the name was written quoted: any UTF-8 name is allowed (Prometheus 3)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.label, str) or not LABEL_NAME.match(self.label):
-            raise DefinitionError(f"{self.label!r} is not a valid Prometheus label name")
+        if _written_quoted(self.label):  # '"http.route"': the DSL's way to give a UTF-8 name
+            object.__setattr__(self, "label", _unquote(self.label))
+            object.__setattr__(self, "quoted", True)
+        if not isinstance(self.label, str) or not (LABEL_NAME.match(self.label) or (self.quoted and _utf8(self.label))):
+            raise DefinitionError(f"{self.label!r} is not a valid Prometheus label name{_QUOTE_HINT}")
         if self.label.startswith("__") and self.label != "__name__":
             raise DefinitionError(f"label name {self.label!r} is reserved by Prometheus")
         if self.op not in OPERATORS:
@@ -48,8 +74,14 @@ class Matcher:
             except re.error as exc:
                 raise DefinitionError(f"label {self.label!r}: invalid regular expression: {exc}") from None
 
+    @property
+    def utf8(self) -> bool:
+        """The name is outside the classic ``[a-zA-Z_][a-zA-Z0-9_]*`` set."""
+        return not LABEL_NAME.match(self.label)
+
     def render(self) -> str:
-        return f"{self.label}{self.op}{quote(self.value)}"
+        name = quote(self.label) if self.utf8 else self.label
+        return f"{name}{self.op}{quote(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -99,22 +131,35 @@ class Selector:
 
     metric: str
     matchers: tuple[Matcher, ...] = ()
+    quoted: bool = False  # the metric name was written quoted: any UTF-8 name is allowed (Prometheus 3)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.metric, str) or not METRIC_NAME.match(self.metric):
-            raise DefinitionError(f"{self.metric!r} is not a valid Prometheus metric name")
+        if _written_quoted(self.metric):  # '"http.server.request.duration"' in the DSL or a YAML spec
+            object.__setattr__(self, "metric", _unquote(self.metric))
+            object.__setattr__(self, "quoted", True)
+        if not isinstance(self.metric, str) or not (
+            METRIC_NAME.match(self.metric) or (self.quoted and _utf8(self.metric))
+        ):
+            raise DefinitionError(f"{self.metric!r} is not a valid Prometheus metric name{_QUOTE_HINT}")
         object.__setattr__(self, "matchers", normalise(tuple(self.matchers)))
 
+    @property
+    def utf8(self) -> bool:
+        """The metric or a label name needs Prometheus 3's quoted form."""
+        return not METRIC_NAME.match(self.metric) or any(m.utf8 for m in self.matchers)
+
     def render(self) -> str:
+        if not METRIC_NAME.match(self.metric):  # PromQL 3: the quoted name goes first inside the braces
+            return "{" + ",".join((quote(self.metric), *(m.render() for m in self.matchers))) + "}"
         if not self.matchers:
             return self.metric
         return self.metric + "{" + ",".join(m.render() for m in self.matchers) + "}"
 
     def with_metric(self, metric: str) -> Selector:
-        return Selector(metric, self.matchers)
+        return Selector(metric, self.matchers, self.quoted)
 
     def with_matchers(self, *extra: Matcher) -> Selector:
-        return Selector(self.metric, (*self.matchers, *extra))
+        return Selector(self.metric, (*self.matchers, *extra), self.quoted)
 
     def __str__(self) -> str:
         return self.render()
@@ -172,18 +217,30 @@ def parse_selector(text: str) -> Selector:
         metric = toks[0][1]
         i = 1
     matchers: list[Matcher] = []
+    quoted = False
     if i < len(toks):
         if toks[i] != ("punct", "{"):
             raise DefinitionError(f"{text!r} is not a plain metric selector")
         i += 1
+        if (
+            metric is None
+            and i < len(toks)
+            and toks[i][0] == "str"
+            and (toks[i + 1 : i + 2] or [("", "")])[0][0] != "op"
+        ):
+            metric, quoted = _unquote(toks[i][1]), True  # {"http.server.request.duration", ...}
+            i += 1
+            if i < len(toks) and toks[i] == ("punct", ","):
+                i += 1
         while i < len(toks) and toks[i] != ("punct", "}"):
             try:
                 (k1, label), (k2, op), (k3, value) = toks[i : i + 3]
             except ValueError:
                 raise DefinitionError(f"{text!r}: incomplete label matcher") from None
-            if k1 != "name" or k2 != "op" or k3 != "str":
+            if k1 not in ("name", "str") or k2 != "op" or k3 != "str":
                 raise DefinitionError(f'{text!r}: expected label="value" inside braces')
-            matchers.append(Matcher(label, op, _unquote(value)))
+            name = _unquote(label) if k1 == "str" else label
+            matchers.append(Matcher(name, op, _unquote(value), quoted=k1 == "str"))
             i += 3
             if i < len(toks) and toks[i] == ("punct", ","):
                 i += 1
@@ -198,4 +255,5 @@ def parse_selector(text: str) -> Selector:
             raise DefinitionError(f"{text!r} has no metric name")
         metric = names[0].value
         matchers = [m for m in matchers if m is not names[0]]
-    return Selector(metric, tuple(matchers))
+        quoted = not METRIC_NAME.match(metric)  # {__name__="a.b"} names a UTF-8 metric explicitly
+    return Selector(metric, tuple(matchers), quoted or any(m.quoted for m in matchers))

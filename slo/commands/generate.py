@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from slo import config
-from slo.cli_common import AM_BASE_HELP, artifacts, definitions, guarded, routing_notes
+from slo.cli_common import AM_BASE_HELP, artifacts, definitions, guarded, routing_notes, target_problems
 from slo.errors import SpecError
 
 
@@ -21,6 +21,7 @@ def validate(sources: tuple[str, ...]) -> None:
     from slo.checks import promtool_available, semantic, templates
 
     defs = definitions(sources)
+    target_problems(defs)
     problems, warnings = semantic(defs)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)

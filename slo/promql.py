@@ -123,11 +123,14 @@ def error_ratio(slo: SLO, window: Duration | str) -> str:
     return guarded_ratio(bad, total)
 
 
-def slice_error_ratio(slo: SLO, at_window: Duration | None = None, *, finite_only: bool = False) -> str:
+def slice_error_ratio(
+    slo: SLO, at_window: Duration | str | None = None, *, finite_only: bool = False, counter_fn: str = "rate"
+) -> str:
     """The error ratio within one slice (the slice's own window unless ``at_window`` is given).
 
     ``finite_only`` (reports) drops slices whose ratio or total is NaN or ±Inf — a NaN compares
-    false, so ``> bool`` would otherwise call such a slice good.
+    false, so ``> bool`` would otherwise call such a slice good. ``counter_fn`` may name another
+    counter function whose ratio equals rate's (VictoriaMetrics' ``increase_prometheus``).
     """
     sli = slo.sli
     if not isinstance(sli, TimeSliceSLI):
@@ -136,7 +139,7 @@ def slice_error_ratio(slo: SLO, at_window: Duration | None = None, *, finite_onl
     if isinstance(sli.inner, ProbeSLI):
         ratio = f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))"
         return finite(ratio) if finite_only else ratio
-    bad, total = _events(sli.inner, "rate", window)
+    bad, total = _events(sli.inner, counter_fn, window)
     if finite_only:
         total = finite(total)
     # Zero traffic: the ratio is 0/0; 'or 0 * total' makes an idle slice good (no one was failed).
@@ -215,7 +218,7 @@ def probe_success_ratio(slo: SLO, window: Duration | str) -> str:
 # Report queries: the same SLI math, shaped for one report evaluated at explicit instants.
 
 
-def report_slice_bad(slo: SLO) -> str:
+def report_slice_bad(slo: SLO, counter_fn: str = "rate", counter_window: str | None = None) -> str:
     """:func:`slice_bad` for a range query stepping slice by slice: each sample lands in one slice.
 
     Counter slices keep the slice's own window (``rate`` needs the sample at the slice's start as its
@@ -223,6 +226,8 @@ def report_slice_bad(slo: SLO) -> str:
     both neighbours: the window is left-open, one millisecond short of the slice, which gives
     ``(t - slice, t]`` on Prometheus 2.x, 3.x and VictoriaMetrics alike. A slice whose ratio is NaN or
     infinite (such samples in the source series) has no verdict: no data, not good.
+    ``counter_fn``/``counter_window`` let a report ask VictoriaMetrics for Prometheus' semantics
+    (``increase_prometheus`` over the slice closed at its start, as Prometheus 2.x reads ``[5m]``).
     """
     sli = slo.sli
     if not isinstance(sli, TimeSliceSLI):
@@ -231,7 +236,7 @@ def report_slice_bad(slo: SLO) -> str:
         window = f"{sli.slice.seconds * 1000 - 1}ms"
         ratio = finite(f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))")
     else:
-        ratio = slice_error_ratio(slo, finite_only=True)
+        ratio = slice_error_ratio(slo, counter_window, finite_only=True, counter_fn=counter_fn)
     return f"{ratio} > bool {slice_threshold(slo):g}"
 
 

@@ -91,19 +91,22 @@ def test_sli_never_above_one_and_no_data_is_never_compliant() -> None:
     assert row.sli == 1.0 and row.compliant and row.error_budget_remaining == 1.0
     for totals in ([], _vector(total=0.0, bad=0.0), [{"metric": {"slo_part": "total"}, "value": [0, "NaN"]}]):
         row = compute.events(SHOP, slo, DAY, totals, None, 3600, 300)
-        assert row.sli is None and not row.compliant and row.status == "no-data"
+        assert row.sli is None and row.compliant is None and row.status == "no-data"
         assert row.error_budget_remaining is None
 
 
-def test_slices_without_data_count_as_not_good_and_lower_coverage() -> None:
+def test_slices_without_data_lower_the_coverage_only() -> None:
     slo = SHOP.slos[1]
     start = int(DAY.start.timestamp())
-    values = [[start + 3600 * (i + 1), "1" if i == 5 else "0"] for i in range(24) if i not in (10, 11)]
+    values = [[start + 3600 * (i + 1), "1" if i == 5 else "0"] for i in range(24) if i not in (10, 11, 23)]
     row = compute.slices(SHOP, slo, DAY, [{"metric": {}, "values": values}])
-    assert (row.good, row.total) == (21, 24)
-    assert row.sli == 21 / 24 and row.coverage == 22 / 24
-    assert row.worst_day == "2025-03-01" and row.status == "breached"
-    assert row.burn_down is not None and row.burn_down.iloc[0] == 1 and len(row.burn_down) == 25
+    assert (row.good, row.total, row.expected) == (20, 21, 24)  # good / slices with data, of all slices
+    assert row.sli == 20 / 21 and row.coverage == 21 / 24
+    assert row.worst_day == "2025-03-01" and row.status == "insufficient-data" and row.compliant is None
+    row.min_coverage = 0.8
+    assert row.status == "breached" and row.compliant is False  # 95.2% < 99%
+    # The burn-down stops at the last slice with data (the 23rd hour), not at the period's end.
+    assert row.burn_down is not None and row.burn_down.iloc[0] == 1 and len(row.burn_down) == 24
     assert row.burn_down.iloc[-1] == pytest.approx(row.error_budget_remaining)
     empty = compute.slices(SHOP, slo, DAY, [])
     assert empty.sli is None and empty.coverage == 0 and empty.status == "no-data"
@@ -124,7 +127,7 @@ def test_json_shape_and_csv_and_markdown() -> None:
     assert first["sli"] == pytest.approx(0.99951, abs=1e-5)
     assert first["error_budget_remaining"] == pytest.approx(1 - (1 - first["sli"]) / 0.001)
     assert first["compliant"] is True
-    assert doc["slos"][1]["sli"] is None and doc["slos"][1]["compliant"] is False
+    assert doc["slos"][1]["sli"] is None and doc["slos"][1]["compliant"] is None
     csv_text = to_csv(compute.Report(DAY, rows))
     assert csv_text.splitlines()[0].startswith("service,slo,sli_kind,objective,sli,compliant,status")
     assert "no data" in to_markdown(compute.Report(DAY, rows)) and "no data" in to_table(compute.Report(DAY, rows))
@@ -213,7 +216,9 @@ def test_http_500_is_retried_then_reported(tmp_path: Path) -> None:
     with fake_server(lambda h: _send(h, 500, b'{"status":"error","error":"boom"}')) as (url, hits):
         line = _fails(url, tmp_path, "--retries", "2", "--concurrency", "1")
     assert "HTTP 500" in line and "2 retries" in line
-    assert len(hits) == 3  # the first try and two retries, then no further query
+    queries = [h for h in hits if "/api/v1/query" in h]
+    assert len(queries) == 3  # the first try and two retries, then no further query
+    assert len(hits) - len(queries) <= 3  # the server probes (build info, flags) are tried once each
 
 
 def test_slow_server_beyond_the_timeout(tmp_path: Path) -> None:
@@ -291,9 +296,9 @@ def test_headers_auth_and_tenant_reach_the_server(tmp_path: Path) -> None:
     assert all(
         h["Authorization"] == "Bearer s3cret" and h["X-Scope-OrgID"] == "team-a" and h["X-Extra"] == "1" for h in seen
     )
-    assert all("time=" in p or "start=" in p for p in hits)  # every query at an explicit time
+    assert all("time=" in p or "start=" in p for p in hits if "/api/v1/query" in p)  # every query at an explicit time
     doc = json.loads(result.stdout)
-    assert doc["slos"][0]["status"] == "no-data" and doc["slos"][0]["compliant"] is False
+    assert doc["slos"][0]["status"] == "no-data" and doc["slos"][0]["compliant"] is None
 
 
 def test_bad_connection_options_exit_1(tmp_path: Path) -> None:

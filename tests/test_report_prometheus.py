@@ -113,25 +113,28 @@ def check_truth(doc: dict, truth: dict) -> None:
     err = slos["error-rate"]
     assert truth["slice_ratio_margin"] > 0.2  # no slice sits near the 1% threshold: the truth is unambiguous
     assert err["unit"] == "slices"
-    assert err["total"] == truth["slices_total"] == 743 * 12
+    assert err["slices_in_period"] == truth["slices_total"] == 743 * 12
+    assert err["total"] == truth["slices_present"]  # slices with data: those without lower the coverage only
     assert err["good"] == truth["slices_good"]
-    assert err["sli"] == truth["slices_good"] / truth["slices_total"]
+    assert err["sli"] == truth["slices_good"] / truth["slices_present"]
     assert err["coverage"] == truth["slices_present"] / truth["slices_total"]
     assert truth["slices_total"] - truth["slices_present"] == 35  # the gap's empty slices
 
     up = slos["uptime"]
-    assert up["total"] == truth["uptime_total"] == 743 * 60
+    assert up["slices_in_period"] == truth["uptime_total"] == 743 * 60
+    assert up["total"] == truth["uptime_present"]
     assert up["good"] == truth["uptime_good"]
     # 180 one-minute slices in the gap, 20 with a failed probe (18 in the outage, one on the 12:30
     # boundary, one at the period end; the failure at the period start belongs to February).
     assert truth["uptime_total"] - truth["uptime_present"] == 180
     assert truth["uptime_present"] - truth["uptime_good"] == 20
     assert up["coverage"] == truth["uptime_present"] / truth["uptime_total"]
-    assert up["compliant"] is False and up["status"] == "breached"
-    assert up["error_budget_remaining"] < 0
+    # 20 bad minutes of 44,400 with data: 99.955%, within 99.9% (the gap's 180 minutes are unknown, not bad).
+    assert up["compliant"] is True and up["status"] == "ok"
+    assert up["error_budget_remaining"] == pytest.approx(1 - (20 / truth["uptime_present"]) / 0.001)
 
     absent = slos["absent"]
-    assert absent["sli"] is None and absent["compliant"] is False and absent["status"] == "no-data"
+    assert absent["sli"] is None and absent["compliant"] is None and absent["status"] == "no-data"
     assert absent["coverage"] == 0
 
     for s in doc["slos"]:
@@ -174,9 +177,10 @@ def test_other_formats_agree(prometheus: PrometheusServer, slos_file: Path, tmp_
     doc = json.loads(out)
     prev = by_name(doc)["availability"]["previous"]
     assert doc["previous_period"]["start"] == "2025-01-31T23:00:00+00:00"
-    # February holds only its last four days of data: low coverage, and no slice counted as good without data.
-    assert 0 < prev["coverage"] < 0.2
-    assert by_name(doc)["uptime"]["previous"]["sli"] < 0.2
+    # February holds only its last four days of data: low coverage, judged on the slices with data only.
+    assert 0 < prev["coverage"] < 0.2 and prev["status"] == "insufficient-data" and prev["compliant"] is None
+    up_prev = by_name(doc)["uptime"]["previous"]
+    assert up_prev["status"] == "insufficient-data" and up_prev["sli"] > 0.99
 
     code, out, err = run(prometheus.url, slos_file, "--format", "csv")
     assert code == 0, err
@@ -189,18 +193,19 @@ def test_other_formats_agree(prometheus: PrometheusServer, slos_file: Path, tmp_
     code, out, err = run(prometheus.url, slos_file, "--format", "markdown")
     assert code == 0, err
     assert out.startswith("# SLO report 2025-03")
-    assert re.search(r"^\| shop \| uptime \| 99\.9% \| 99\.551% \| \*\*BREACHED\*\* \|", out, re.M)
+    assert re.search(r"^\| shop \| uptime \| 99\.9% \| 99\.955% \| ok \|", out, re.M)
+    assert re.search(r"^- \*\*NO DATA \(1\)\*\*: shop/absent: no data", out, re.M)
 
     html_file = tmp_path / "report.html"
     code, out, err = run(prometheus.url, slos_file, "--format", "html", "--output", str(html_file))
     assert code == 0, err
     assert out == ""
     page = html_file.read_text(encoding="utf-8")
-    assert page.count("<svg") == 4  # a burn-down chart per SLO with data, none for "absent"
+    assert page.count("<svg") == 8  # a burn-down and a daily chart per SLO with data, none for "absent"
     assert "<script" not in page and not re.search(r'(src|href)="https?:', page)  # self-contained
 
     table_file = tmp_path / "report.txt"
     code, _, err = run(prometheus.url, slos_file, "--output", str(table_file))
     assert code == 0, err
     text = table_file.read_text(encoding="utf-8")
-    assert "BREACHED" in text and "no data" in text and "\x1b[" not in text
+    assert "AT RISK (1): shop/latency met 95%" in text and "no data" in text and "\x1b[" not in text

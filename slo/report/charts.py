@@ -1,23 +1,73 @@
-"""Error-budget burn-down charts (matplotlib, rendered to SVG text for a self-contained HTML page)."""
+"""Charts for the HTML report (matplotlib, rendered to SVG text for a self-contained page).
+
+Per SLO: the error-budget burn-down from the period's start to its last data point (never into the
+future, never across data that do not exist), and the SLI of each day with data as bars against
+the objective. Time axes use matplotlib's concise date ticks, which stay readable from one hour
+(``14:15``) to a quarter (``Feb``) without repeating the same date on every tick.
+"""
 
 from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pandas as pd
 
 from slo.report.compute import Row
 from slo.report.periods import ReportPeriod
 
+WIDTH, HEIGHT = 7.5, 2.6
+BLUE, RED, GREEN, GREY = "#1f6feb", "#d1242f", "#2da44e", "#8c959f"
 
-def burn_down_svg(row: Row, period: ReportPeriod) -> str | None:
-    """The remaining error budget over the period as an inline ``<svg>``; None without data."""
-    data = burn_down(row, period, "svg")
+
+def _svg(data: bytes | None) -> str | None:
     if data is None:
         return None
     svg = data.decode("utf-8")
     return svg[svg.index("<svg") :] if "<svg" in svg else svg
+
+
+def burn_down_svg(row: Row, period: ReportPeriod) -> str | None:
+    """The remaining error budget over the period as an inline ``<svg>``; None without data."""
+    return _svg(burn_down(row, period, "svg"))
+
+
+def daily_svg(row: Row, period: ReportPeriod) -> str | None:
+    """The SLI of each day with data against the objective as an inline ``<svg>``; None without data."""
+    return _svg(daily(row, period, "svg"))
+
+
+def _figure(row: Row, kind: str) -> tuple[Any, Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    context = matplotlib.rc_context(
+        {"svg.hashsalt": f"{row.service}/{row.slo}/{kind}", "svg.fonttype": "none", "font.size": 8}
+    )
+    context.__enter__()
+    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=100)
+    return context, fig, fig.add_subplot()
+
+
+def _time_axis(ax: Any, period: ReportPeriod) -> None:
+    from matplotlib import dates as mdates
+
+    locator = mdates.AutoDateLocator(tz=period.zone, minticks=3, maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=period.zone, show_offset=True))
+
+
+def _save(fig: Any, context: Any, fmt: str) -> bytes:
+    try:
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else {})
+        return buffer.getvalue()
+    finally:
+        context.__exit__(None, None, None)
 
 
 def burn_down(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
@@ -25,38 +75,81 @@ def burn_down(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
     series = row.burn_down
     if series is None or series.empty:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib import dates as mdates
-    from matplotlib.figure import Figure
-
     local = thin(series).copy()
     local.index = local.index.tz_convert(period.timezone)
     values = local.to_numpy() * 100
-    with matplotlib.rc_context({"svg.hashsalt": f"{row.service}/{row.slo}", "svg.fonttype": "none"}):
-        fig = Figure(figsize=(7.5, 2.6), dpi=100)
-        ax = fig.add_subplot()
-        ax.plot(local.index, values, color="#1f6feb", linewidth=1.6, drawstyle="steps-post")
-        ax.fill_between(local.index, values, 0, where=values >= 0, color="#1f6feb", alpha=0.12, step="post")
-        ax.fill_between(local.index, values, 0, where=values < 0, color="#d1242f", alpha=0.25, step="post")
-        ax.axhline(0, color="#d1242f", linewidth=0.8)
-        ideal_x = [local.index[0], local.index[-1]]
-        ax.plot(ideal_x, [100, 0], color="#8c959f", linewidth=0.8, linestyle="--", label="even burn")
-        ax.set_ylabel("budget left (%)")
-        ax.set_xlim(local.index[0], local.index[-1])
-        low = min(0.0, float(values.min()))
-        ax.set_ylim(low - 5, 105)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=local.index.tz))
-        ax.grid(True, color="#d0d7de", linewidth=0.5)
-        ax.legend(loc="lower left", fontsize=8, frameon=False)
-        ax.set_title(
-            f"{row.service} / {row.slo}: error budget burn-down ({period.label}, {period.timezone})", fontsize=9
-        )
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else {})
-    return buffer.getvalue()
+    start = pd.Timestamp(period.start).tz_convert(period.timezone)
+    end = pd.Timestamp(period.end).tz_convert(period.timezone)
+    context, fig, ax = _figure(row, "burn-down")
+    ax.plot(local.index, values, color=BLUE, linewidth=1.6, drawstyle="steps-post", label="budget left")
+    ax.fill_between(local.index, values, 0, where=values >= 0, color=BLUE, alpha=0.12, step="post")
+    ax.fill_between(local.index, values, 0, where=values < 0, color=RED, alpha=0.25, step="post")
+    ax.axhline(0, color=RED, linewidth=0.8)
+    ax.plot([start, end], [100, 0], color=GREY, linewidth=0.8, linestyle="--", label="even burn")
+    if local.index[-1] < end:
+        ax.axvline(local.index[-1], color=GREY, linewidth=0.6, linestyle=":")
+        label = "last data" if not period.running else "last data (now)"
+        ax.annotate(label, (local.index[-1], 100), xytext=(3, -10), textcoords="offset points", fontsize=7, color=GREY)
+    ax.set_ylabel("budget left (%)")
+    ax.set_xlim(start, end)
+    low = min(0.0, float(values.min()))
+    ax.set_ylim(low - 5, 105)
+    _time_axis(ax, period)
+    ax.grid(True, color="#d0d7de", linewidth=0.5)
+    ax.legend(loc="lower left", fontsize=7, frameon=False)
+    ax.set_title("Error budget burn-down", fontsize=9, loc="left")
+    return _save(fig, context, fmt)
+
+
+def daily(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
+    """Bars of the SLI of each local day with data, green at or above the objective, red below."""
+    ratios = row.daily
+    if ratios is None or ratios.empty:
+        return None
+    from matplotlib import dates as mdates
+
+    days = pd.to_datetime(list(ratios.index)).tz_localize(period.timezone)
+    centres = days + pd.Timedelta(hours=12)
+    values = ratios.to_numpy() * 100
+    target = row.objective * 100
+    colours = [GREEN if v >= target - 1e-9 else RED for v in values]
+    context, fig, ax = _figure(row, "daily")
+    ax.bar(mdates.date2num(centres.to_pydatetime()), values, width=0.8, color=colours, label="SLI of the day")
+    ax.axhline(target, color="#1f2328", linewidth=0.9, linestyle="--", label=f"objective {target:.6g}%")
+    low = min(float(values.min()), target)
+    span = max(100 - low, 100 - target, 1e-6)
+    ax.set_ylim(max(0.0, low - 0.15 * span), 100 + 0.05 * span)
+    ax.yaxis.set_major_formatter(_percent_formatter(span))
+    ax.set_ylabel("SLI (%)")
+    first = pd.Timestamp(period.start).tz_convert(period.timezone)
+    last = pd.Timestamp(period.end).tz_convert(period.timezone)
+    left, right = min(first, days[0]), max(last, days[-1] + pd.Timedelta(days=1))
+    ax.set_xlim(mdates.date2num(left.to_pydatetime()), mdates.date2num(right.to_pydatetime()))
+    _day_axis(ax, period, len(days))
+    ax.grid(True, axis="y", color="#d0d7de", linewidth=0.5)
+    ax.legend(loc="lower left", fontsize=7, frameon=False)
+    ax.set_title("SLI per day (days with data)", fontsize=9, loc="left")
+    return _save(fig, context, fmt)
+
+
+def _percent_formatter(span: float) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    decimals = 0 if span >= 5 else 1 if span >= 0.5 else 2 if span >= 0.05 else 3
+    return FuncFormatter(lambda v, _pos: f"{v:.{decimals}f}")
+
+
+def _day_axis(ax: Any, period: ReportPeriod, count: int) -> None:
+    from matplotlib import dates as mdates
+
+    every = 1 if count <= 10 else 2 if count <= 20 else 4 if count <= 40 else 14
+    if count > 40:
+        locator: Any = mdates.MonthLocator(tz=period.zone)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y", tz=period.zone))
+    else:
+        locator = mdates.DayLocator(interval=every, tz=period.zone)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=period.zone))
+    ax.xaxis.set_major_locator(locator)
 
 
 def thin(series: pd.Series, points: int = 800) -> pd.Series:

@@ -5,7 +5,8 @@ The work is in :mod:`slo.report.run` and its siblings. Bad input exits 1 (via
 writes nothing: the output is rendered completely before the file is (atomically, mode 0600)
 replaced. So does an answer that is incomplete (server warnings, Thanos/VictoriaMetrics partial
 responses, a part of the query missing), unless ``--allow-partial`` asks for the report anyway
-with those SLOs flagged: a compliance figure is either right or absent.
+with those SLOs flagged: a compliance figure is either right or absent. ``--fail-on STATUS`` exits
+4 after writing the report when an SLO has that status (a CI job that must not pass silently).
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from slo.cli_common import guarded
 from slo.connection_options import prometheus_options
 from slo.loaders import Definitions, load
 from slo.report.client import Connection, PromClient, PrometheusUnavailable
+from slo.report.compute import MIN_COVERAGE, STATUSES, Report
 from slo.report.periods import resolve, zone
 from slo.report.render import FORMATS, render
 from slo.report.run import build, default_timezone, incomplete_summary
+
+FAIL_EXIT = 4  # an SLO has a status that --fail-on names (1: bad input, 2: server unreachable, 3: internal)
 
 
 @click.command("report")
@@ -45,6 +49,23 @@ from slo.report.run import build, default_timezone, incomplete_summary
     is_flag=True,
     help="Report even when the server flags answers as partial (warnings); those SLOs are marked incomplete.",
 )
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 1),
+    default=MIN_COVERAGE,
+    show_default=True,
+    help="Share of the period that must have data for an SLO to be judged; below it: insufficient-data.",
+)
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    metavar="STATUS",
+    help=f"Exit {FAIL_EXIT} (after writing the report) when any SLO has this status (repeatable): "
+    + ", ".join(STATUSES)
+    + ".",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 @prometheus_options
 @guarded
@@ -60,6 +81,8 @@ def report(
     compare_previous: bool,
     concurrency: int,
     allow_partial: bool,
+    min_coverage: float,
+    fail_on: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """SLI, error budget, worst day and coverage of every SLO over a calendar month, from Prometheus.
@@ -76,7 +99,7 @@ def report(
     previous = period.previous() if compare_previous else None
     try:
         with PromClient(conn) as client:
-            result = build(client, slos, period, previous, concurrency, progress=not quiet)
+            result = build(client, slos, period, previous, concurrency, progress=not quiet, min_coverage=min_coverage)
     except PrometheusUnavailable as exc:
         click.echo(f"slo: report: {exc}", err=True)
         sys.exit(2)
@@ -97,6 +120,19 @@ def report(
         remove_stale_temps(target.parent, name=target.name)
         write_atomic(target, render(result, fmt), mode=0o600)
         click.echo(f"wrote {output} ({fmt}, {len(result.rows)} SLO(s), {period.label})", err=True)
-        return
-    color = fmt == "table" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    click.echo(render(result, fmt, color=color), nl=False)
+    else:
+        color = fmt == "table" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(render(result, fmt, color=color), nl=False)
+    failing = failed(result, fail_on)
+    if failing:
+        click.echo(f"slo: report: --fail-on: {failing}", err=True)
+        sys.exit(FAIL_EXIT)
+
+
+def failed(result: Report, fail_on: tuple[str, ...]) -> str | None:
+    """Which SLOs have a status named by ``--fail-on``, as one line; None when none has."""
+    hits = [f"{row.service}/{row.slo} is {row.status}" for row in result.rows if row.status in fail_on]
+    if not hits:
+        return None
+    shown = ", ".join(hits[:5]) + (f" and {len(hits) - 5} more" if len(hits) > 5 else "")
+    return f"{len(hits)} SLO(s) with a status to fail on: {shown}"

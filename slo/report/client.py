@@ -137,6 +137,10 @@ class PromClient:
             respect_retry_after_header=True,
         )
         self._local = threading.local()
+        self._plain = requests.Session()  # server facts: one try each, never retried, never fatal
+        self._plain.verify = session.verify
+        self._plain.headers.update(headers)
+        self._plain.auth = conn.basic_auth
         session.hooks["response"].append(self._keep_warnings)
         if conn.insecure:
             import urllib3
@@ -153,6 +157,15 @@ class PromClient:
 
     def close(self) -> None:
         self._prom.close()
+        self._plain.close()
+
+    def fetch(self, path: str, timeout: float = 10.0) -> requests.Response | None:
+        """GET ``path`` once (status pages such as ``/api/v1/status/flags``); None on any failure."""
+        try:
+            response = self._plain.get(f"{self.url}{path}", timeout=min(timeout, self.conn.timeout))
+        except requests.exceptions.RequestException:
+            return None
+        return response if response.status_code == 200 else None
 
     def __enter__(self) -> PromClient:
         return self

@@ -22,6 +22,9 @@ from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service,
 from slo.report.periods import ReportPeriod
 
 AT_RISK = 0.25  # less than a quarter of the error budget left
+MIN_COVERAGE = 0.9  # below this share of the period with data the SLI is shown but not judged
+STATUSES = ("breached", "insufficient-data", "no-data", "at-risk", "ok")  # the summary's order
+UNKNOWN = ("no-data", "insufficient-data")
 TOLERANCE = 1e-12
 
 
@@ -38,10 +41,14 @@ class Row:
     good: float | None = None
     total: float | None = None
     coverage: float | None = 0.0  # None: not measured
+    expected: float | None = None  # slices in the period (with data or not); None for events
+    slice_seconds: int | None = None
+    min_coverage: float = MIN_COVERAGE
     worst_day: str | None = None
     worst_day_sli: float | None = None
     budget_minutes: float = 0.0
     burn_down: pd.Series | None = field(default=None, repr=False)
+    daily: pd.Series | None = field(default=None, repr=False)  # SLI per local day, days with data only
     previous: Row | None = field(default=None, repr=False)
     notes: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)  # why the server's answers may lack data
@@ -51,8 +58,22 @@ class Row:
         return self.sli is not None
 
     @property
-    def compliant(self) -> bool:
+    def meets_objective(self) -> bool:
         return self.sli is not None and self.sli >= self.objective - TOLERANCE
+
+    @property
+    def compliant(self) -> bool | None:
+        """True/False when the data can tell; None for ``no-data`` and ``insufficient-data``."""
+        return None if self.status in UNKNOWN else self.meets_objective
+
+    @property
+    def bad(self) -> float | None:
+        return None if self.total is None or self.good is None else max(0.0, self.total - self.good)
+
+    @property
+    def allowed_bad(self) -> float | None:
+        """The bad events (or slices) the objective allows on the same base as the SLI."""
+        return None if self.total is None else (1 - self.objective) * self.total
 
     @property
     def error_budget_remaining(self) -> float | None:
@@ -67,10 +88,13 @@ class Row:
 
     @property
     def status(self) -> str:
-        """``no-data``, ``breached``, ``at-risk`` (under a quarter of the budget left) or ``ok``."""
+        """``no-data``, ``insufficient-data`` (coverage under ``min_coverage``), ``breached``,
+        ``at-risk`` (under a quarter of the budget left) or ``ok``."""
         if self.sli is None:
             return "no-data"
-        if not self.compliant:
+        if self.coverage is not None and self.coverage < self.min_coverage - TOLERANCE:
+            return "insufficient-data"
+        if not self.meets_objective:
             return "breached"
         remaining = self.error_budget_remaining
         if remaining is not None and remaining < AT_RISK:
@@ -152,7 +176,8 @@ NONFINITE = "NaN or infinite samples in the source series"
 def coverage_note(row: Row) -> None:
     """Say in words when part of the period had no data (every format shows the notes)."""
     if row.coverage is not None and 0 < row.coverage < 1 - TOLERANCE:
-        tail = "; slices without data count as not good" if row.unit == "slices" else ""
+        tail = "; slices without data are left out of the SLI (they lower the coverage only)"
+        tail = tail if row.unit == "slices" else ""
         row.notes.append(f"data cover {row.coverage * 100:.2f}% of the period{tail}")
 
 
@@ -194,12 +219,15 @@ def _aligned_count(period: ReportPeriod, step: int) -> int:
     return end // step - start // step
 
 
-def _burn_down(period: ReportPeriod, ends: np.ndarray, spent: np.ndarray, budget: float) -> pd.Series | None:
-    """Remaining budget fraction after each step, starting at 1 at the period start."""
-    if budget <= 0:
+def _burn_down(
+    period: ReportPeriod, ends: np.ndarray, spent: np.ndarray, budget: float, present: np.ndarray
+) -> pd.Series | None:
+    """Remaining budget fraction after each step from 1 at the period start, up to the last step with data."""
+    if budget <= 0 or not present.any():
         return None
-    index = pd.to_datetime(np.concatenate([[int(period.start.timestamp())], ends]), unit="s", utc=True)
-    values = np.concatenate([[1.0], 1 - np.cumsum(spent) / budget])
+    last = int(np.flatnonzero(present)[-1]) + 1
+    index = pd.to_datetime(np.concatenate([[int(period.start.timestamp())], ends[:last]]), unit="s", utc=True)
+    values = np.concatenate([[1.0], 1 - np.cumsum(spent[:last]) / budget])
     return pd.Series(values, index=index, name="error_budget_remaining")
 
 
@@ -249,27 +277,33 @@ def events(
     hour_bad = np.clip(hour_bad, 0, hour_total)
     _worst_day(row, period, step, hour_total - hour_bad, hour_total)
     assert row.total is not None
-    row.burn_down = _burn_down(period, ends, hour_bad, (1 - slo.objective) * row.total)
+    row.burn_down = _burn_down(period, ends, hour_bad, (1 - slo.objective) * row.total, covered > 0)
     return row
 
 
 def _worst_day(row: Row, period: ReportPeriod, step: int, good: np.ndarray, total: np.ndarray) -> None:
     days = pd.DataFrame({"good": good, "total": total}, index=_days_of_steps(period, step))
     per_day = days.groupby(level=0).sum()
-    per_day = per_day[per_day["total"] > 0]
+    per_day = per_day[per_day["total"] > 0]  # a day without data (or without events) has no SLI
     if per_day.empty:
         return
     ratios = (per_day["good"] / per_day["total"]).clip(upper=1.0)
+    row.daily = ratios
     worst = ratios.idxmin()
     row.worst_day, row.worst_day_sli = str(worst), float(ratios[worst])
 
 
 def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict[str, Any]] | None) -> Row:
-    """Time slices: good slices / all slices of the period; a slice without data is not good."""
+    """Time slices: good slices / slices with data; a slice without data is neither good nor bad.
+
+    Slices without data lower the coverage only, so a month whose data begin on the 20th (or a
+    server that keeps 15 days) is judged on the slices it has, and flagged by its coverage.
+    """
     row = _row(service, slo, period)
     server_warnings(row, verdicts)
     assert isinstance(slo.sli, TimeSliceSLI)
     size = slo.sli.slice.seconds
+    row.slice_seconds = size
     ends = _expected_steps(period, size)
     if len(ends) == 0:
         row.notes.append(f"the period is shorter than one {slo.sli.slice} slice")
@@ -279,18 +313,21 @@ def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict
     observed = column.reindex(ends)
     present = observed.notna().to_numpy()
     good = (observed == 0).to_numpy()
-    row.total = float(len(ends))
-    row.good = float(good.sum())
+    bad = present & ~good
+    row.expected = float(len(ends))
     row.coverage = float(present.sum() / len(ends))
     coverage_note(row)
     if not present.any():
         return row
+    row.total = float(present.sum())
+    row.good = float(good.sum())
+    row.budget_minutes = (1 - slo.objective) * row.total * size / 60
     row.sli = min(1.0, row.good / row.total)
     period_seconds = period.seconds
     if period_seconds % size:
         row.notes.append(f"the last {period_seconds % size}s of the period are shorter than a slice and not counted")
-    _worst_day(row, period, size, good.astype(float), np.ones(len(ends)))
-    row.burn_down = _burn_down(period, ends, (~good).astype(float), (1 - slo.objective) * len(ends))
+    _worst_day(row, period, size, good.astype(float), present.astype(float))
+    row.burn_down = _burn_down(period, ends, bad.astype(float), (1 - slo.objective) * row.total, present)
     return row
 
 
@@ -324,7 +361,7 @@ def raw(
         return row
     bad = ratio.fillna(0).clip(0, 1).to_numpy()
     _worst_day(row, period, step, (1 - bad) * present, present.astype(float))
-    row.burn_down = _burn_down(period, ends, bad * step, (1 - slo.objective) * period.seconds)
+    row.burn_down = _burn_down(period, ends, bad * step, (1 - slo.objective) * period.seconds, present)
     return row
 
 
@@ -341,3 +378,8 @@ class Report:
     previous_period: ReportPeriod | None = None
     source: str = ""
     generated: str = field(default_factory=generated_at)
+    notes: list[str] = field(default_factory=list)  # about the whole report (server retention, dialect)
+    server: dict[str, Any] | None = None  # what the server said it is (kind, version, retention)
+
+    def statuses(self) -> set[str]:
+        return {row.status for row in self.rows}

@@ -27,6 +27,12 @@ class ReportPeriod:
     timezone: str
     label: str
     month: tuple[int, int] | None = None
+    asked_end: datetime | None = None  # the end asked for, when the period is still running and ends at now
+
+    @property
+    def running(self) -> bool:
+        """Whether the period was cut at now (month-to-date): budgets are of the elapsed part only."""
+        return self.asked_end is not None and self.asked_end > self.end
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
@@ -66,8 +72,42 @@ class ReportPeriod:
         label = f"{start.astimezone(zone):%Y-%m-%d %H:%M} .. {self.start.astimezone(zone):%Y-%m-%d %H:%M}"
         return ReportPeriod(start, self.start, self.timezone, label)
 
-    def as_json(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+    def as_json(self) -> dict[str, str | bool]:
+        out: dict[str, str | bool] = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.running and self.asked_end is not None:
+            out["running"] = True
+            out["full_end"] = self.asked_end.isoformat()
+        return out
+
+    @property
+    def title(self) -> str:
+        """The label with the local bounds once (``2025-03 (Europe/Berlin)``, ``2026-12 to date …``)."""
+        zone = self.zone
+        if self.running:
+            return f"{self.label} ({self.start.astimezone(zone):%Y-%m-%d %H:%M} .. now, {self.timezone})"
+        return f"{self.label} ({self.timezone})"
+
+
+RUNNING_ALIGN = 300  # a running period ends at the last whole 5 minutes before now
+
+
+def until_now(period: ReportPeriod, now: datetime | None = None) -> ReportPeriod:
+    """``period`` cut at now when it has not ended yet: nothing in the future is counted.
+
+    The end is the last whole five minutes (one minute at first) after the start, so slices and
+    steps stay aligned; a period that has not begun, or began less than a minute ago, is an error.
+    """
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    if moment >= period.end:
+        return period
+    elapsed = int((moment - period.start).total_seconds())
+    if elapsed < 60:
+        when = "starts" if elapsed < 0 else "started less than a minute ago"
+        raise SpecError(f"the report period {period.label} {when} ({period.start.isoformat()}): nothing to report yet")
+    align = RUNNING_ALIGN if elapsed >= RUNNING_ALIGN else 60
+    end = period.start + timedelta(seconds=elapsed - elapsed % align)
+    label = f"{period.label} month-to-date" if period.month is not None else f"{period.label} (to date)"
+    return ReportPeriod(period.start, end, period.timezone, label, period.month, period.end)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -143,9 +183,9 @@ def resolve(
     if (start is None) != (end is None):
         raise SpecError("--start and --end go together")
     if month:
-        return month_period(month, timezone)
+        return until_now(month_period(month, timezone), now)
     if start is not None and end is not None:
-        return span_period(start, end, timezone)
+        return until_now(span_period(start, end, timezone), now)
     return last_complete_month(timezone, now)
 
 

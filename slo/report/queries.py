@@ -15,7 +15,7 @@ from typing import Any
 
 from slo import promql
 from slo.durations import Duration
-from slo.model import SLO, LatencySLI, RatioSLI, RawRatioSLI, TimeSliceSLI
+from slo.model import SLO, LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
 from slo.report.client import PromClient
 from slo.report.periods import ReportPeriod, step_for
 
@@ -54,9 +54,40 @@ def coverage_step(period: ReportPeriod) -> int:
     return min(COVERAGE_STEP, step_for(period))
 
 
-def plan(slo: SLO, period: ReportPeriod, detail: bool = True) -> dict[str, Query]:
+@dataclass(frozen=True)
+class Dialect:
+    """How counters are read on the server: ``increase`` over ``[D]`` is Prometheus' own meaning.
+
+    VictoriaMetrics' ``increase`` also uses the sample before the window (so a slice next to a
+    scrape gap gains the gap's increments and a verdict Prometheus would not give); its
+    ``increase_prometheus`` does not, and a window one millisecond longer includes a sample on the
+    window's start as Prometheus 2.x's closed ``[t - D, t]`` does. Opaque PromQL templates keep
+    their own functions.
+    """
+
+    increase: str = "increase"
+    closed_ms: bool = False
+
+    def window(self, seconds: int) -> Duration | str:
+        return f"{seconds * 1000 + 1}ms" if self.closed_ms else Duration(seconds)
+
+
+PROMETHEUS = Dialect()
+VICTORIAMETRICS = Dialect("increase_prometheus", closed_ms=True)
+
+
+def _has_template(slo: SLO) -> bool:
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if isinstance(sli, RatioSLI):
+        return any(isinstance(s, PromQLTemplate) for s in (sli.total, sli.good, sli.bad))
+    return isinstance(sli, RawRatioSLI)
+
+
+def plan(slo: SLO, period: ReportPeriod, detail: bool = True, dialect: Dialect = PROMETHEUS) -> dict[str, Query]:
     """The queries for ``slo`` over ``period``; ``detail`` adds the hourly breakdown (days, coverage, chart)."""
     k = kind(slo)
+    if _has_template(slo):
+        dialect = PROMETHEUS
     span = period.duration
     if k == "slices":
         assert isinstance(slo.sli, TimeSliceSLI)
@@ -66,22 +97,28 @@ def plan(slo: SLO, period: ReportPeriod, detail: bool = True) -> dict[str, Query
             return {}
         first = period.start + timedelta(seconds=size)
         last = period.start + timedelta(seconds=size * count)
-        return {"slices": Range(promql.report_slice_bad(slo), first, last, size)}
+        if dialect.closed_ms:
+            expr = promql.report_slice_bad(slo, dialect.increase, str(dialect.window(size)))
+        else:
+            expr = promql.report_slice_bad(slo)
+        return {"slices": Range(expr, first, last, size)}
     queries: dict[str, Query] = {}
     step = step_for(period)
     step_d = Duration(step)
     first = period.start + timedelta(seconds=step)
     if k == "events":
+        fn = dialect.increase
+        whole, hour = dialect.window(span.seconds), dialect.window(step)
         totals = {
-            "total": promql.total_events(slo, span, "increase"),
-            "bad": promql.bad_events(slo, span, "increase"),
+            "total": promql.total_events(slo, whole, fn),  # type: ignore[arg-type]
+            "bad": promql.bad_events(slo, whole, fn),  # type: ignore[arg-type]
         }
         queries["totals"] = Instant(promql.tagged(totals), period.end)
         if detail:
             cov = coverage_step(period)
             hourly = {
-                "total": promql.total_events(slo, step_d, "increase"),
-                "bad": promql.bad_events(slo, step_d, "increase"),
+                "total": promql.total_events(slo, hour, fn),  # type: ignore[arg-type]
+                "bad": promql.bad_events(slo, hour, fn),  # type: ignore[arg-type]
                 "covered": promql.steps_with_data(promql.events_presence(slo, Duration(cov)), step_d, Duration(cov)),
             }
             queries["hourly"] = Range(promql.tagged(hourly), first, period.end, step)

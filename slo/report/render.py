@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import math
@@ -11,11 +10,31 @@ import shutil
 from typing import Any
 
 from slo.report.compute import Report, Row
+from slo.report.summary import lines as summary_lines
+from slo.report.summary import scope
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
-STATUS_STYLE = {"ok": "green", "at-risk": "yellow", "breached": "bold red", "no-data": "magenta"}
-STATUS_TEXT = {"ok": "ok", "at-risk": "at risk", "breached": "BREACHED", "no-data": "no data"}
-STATUS_COLOUR = {"ok": "#1a7f37", "at-risk": "#9a6700", "breached": "#cf222e", "no-data": "#8250df"}
+STATUS_STYLE = {
+    "ok": "green",
+    "at-risk": "yellow",
+    "breached": "bold red",
+    "no-data": "magenta",
+    "insufficient-data": "dark_orange",
+}
+STATUS_TEXT = {
+    "ok": "ok",
+    "at-risk": "at risk",
+    "breached": "BREACHED",
+    "no-data": "no data",
+    "insufficient-data": "insufficient data",
+}
+STATUS_COLOUR = {
+    "ok": "#1a7f37",
+    "at-risk": "#9a6700",
+    "breached": "#cf222e",
+    "no-data": "#8250df",
+    "insufficient-data": "#bc4c00",
+}
 
 
 # -- number formatting ------------------------------------------------------------------------------
@@ -60,7 +79,12 @@ def number(value: float | None) -> float | int | None:
 
 
 def _good_total(row: Row) -> str:
-    return f"{count(row.good)} / {count(row.total)} {row.unit}" if row.total is not None else "—"
+    if row.total is None:
+        return "—"
+    text = f"{count(row.good)} / {count(row.total)} {row.unit}"
+    if row.expected is not None and row.expected != row.total:
+        text += f" (of {count(row.expected)})"
+    return text
 
 
 def _worst(row: Row) -> str:
@@ -76,6 +100,8 @@ def _previous(row: Row) -> tuple[str, str]:
     prev = row.previous
     if prev is None:
         return "—", "—"
+    if prev.sli is None:
+        return "no data", "—"
     now, before = row.error_budget_remaining, prev.error_budget_remaining
     delta = "—" if now is None or before is None else f"{(now - before) * 100:+.1f} pp"
     return pct(prev.sli, _digits(row.objective)), delta
@@ -83,7 +109,18 @@ def _previous(row: Row) -> tuple[str, str]:
 
 def notes(row: Row) -> list[str]:
     """The row's notes, the reasons its answers were incomplete first."""
-    return [f"INCOMPLETE: {reason}" for reason in row.incomplete] + list(row.notes)
+    out = [f"INCOMPLETE: {reason}" for reason in row.incomplete] + list(row.notes)
+    prev = row.previous
+    if prev is not None and prev.sli is None:
+        out.append("the previous period has no data: no comparison")
+    elif prev is not None and prev.status == "insufficient-data":
+        out.append(f"the previous period has data for {pct(prev.coverage, 1)} of its time only: compare with care")
+    return out
+
+
+def report_notes(report: Report) -> list[str]:
+    """Notes about the whole report: which base the budgets use, the server's retention, its dialect."""
+    return [scope(report), *report.notes]
 
 
 def status_text(row: Row) -> str:
@@ -117,8 +154,7 @@ def headers(compare: bool) -> list[str]:
 
 
 def _title(report: Report) -> str:
-    p = report.period
-    return f"SLO report {p.label} ({p.timezone}: {p.start.isoformat()} .. {p.end.isoformat()})"
+    return f"SLO report {report.period.title}"
 
 
 # -- formats ----------------------------------------------------------------------------------------
@@ -129,7 +165,7 @@ def to_table(report: Report, color: bool = False, width: int | None = None) -> s
     from rich.table import Table
 
     compare = report.previous_period is not None
-    table = Table(title=_title(report), title_justify="left", header_style="bold")
+    table = Table(header_style="bold")
     for name in headers(compare):
         table.add_column(name, justify="right" if name not in ("Service", "SLO", "Status", "Worst day") else "left")
     for row in report.rows:
@@ -147,7 +183,14 @@ def to_table(report: Report, color: bool = False, width: int | None = None) -> s
         width=width or (shutil.get_terminal_size((120, 24)).columns if color else 200),
         color_system="standard" if color else None,
     )
+    console.print(_title(report), markup=False, highlight=False, style="bold")
+    for line in summary_lines(report):
+        console.print(f"[{STATUS_STYLE[line.status]}]{line.heading}[/]: ", end="", highlight=False)
+        console.print(line.text, markup=False, highlight=False)
+    console.print()
     console.print(table)
+    for note in report_notes(report):
+        console.print(f"note: {note}", markup=False, highlight=False)
     for note in [f"{r.service}/{r.slo}: {n}" for r in report.rows for n in notes(r)]:
         console.print(f"note: {note}", markup=False, highlight=False)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
@@ -160,6 +203,7 @@ def _md_escape(text: str) -> str:
 def to_markdown(report: Report) -> str:
     compare = report.previous_period is not None
     lines = [f"# {_title(report)}", ""]
+    lines += [f"- **{line.heading}**: {_md_escape(line.text)}" for line in summary_lines(report)] + [""]
     if compare and report.previous_period is not None:
         lines += [f"Compared with {report.previous_period.label}.", ""]
     head = headers(compare)
@@ -172,7 +216,8 @@ def to_markdown(report: Report) -> str:
         if row.status in ("breached", "no-data"):
             values[4] = f"**{values[4]}**"
         lines.append("| " + " | ".join(_md_escape(v) for v in values) + " |")
-    listed = [f"- {r.service}/{r.slo}: {n}" for r in report.rows for n in notes(r)]
+    listed = [f"- {n}" for n in report_notes(report)]
+    listed += [f"- {r.service}/{r.slo}: {n}" for r in report.rows for n in notes(r)]
     if listed:
         lines += ["", "Notes:", "", *listed]
     lines += [
@@ -253,6 +298,8 @@ def slo_json(row: Row) -> dict[str, Any]:
         "error_budget_remaining_minutes": row.error_budget_remaining_minutes,
         "worst_day": {"date": row.worst_day, "sli": row.worst_day_sli} if row.worst_day else None,
     }
+    if row.expected is not None:
+        out["slices_in_period"] = number(row.expected)  # with data or not; "total" counts those with data
     if row.previous is not None:
         prev = row.previous
         out["previous"] = {
@@ -281,74 +328,12 @@ def to_json(report: Report) -> str:
     if report.previous_period is not None:
         p = report.previous_period
         doc["previous_period"] = {**p.as_json(), "timezone": p.timezone, "label": p.label}
+    doc["summary"] = [{"status": line.status, "text": f"{line.heading}: {line.text}"} for line in summary_lines(report)]
+    doc["notes"] = report_notes(report)
+    if report.server is not None:
+        doc["server"] = report.server
     doc["generated_at"] = report.generated
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
-
-
-HTML_STYLE = """
-body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem;color:#1f2328}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
-table{border-collapse:collapse;font-size:.9rem}th,td{border:1px solid #d0d7de;padding:.3rem .6rem}
-th{background:#f6f8fa;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.status{font-weight:600}.chart svg{max-width:100%;height:auto}.muted{color:#656d76;font-size:.85rem}
-dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;font-size:.9rem}dt{color:#656d76}
-"""
-
-
-def to_html(report: Report, charts: bool = True) -> str:
-    from slo.report.charts import burn_down_svg, strip_ids
-
-    esc = html.escape
-    compare = report.previous_period is not None
-    head = headers(compare)
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{esc(_title(report))}</title><style>{HTML_STYLE}</style></head><body>",
-        f"<h1>{esc(_title(report))}</h1>",
-    ]
-    if compare and report.previous_period is not None:
-        out.append(f"<p>Compared with {esc(report.previous_period.label)}.</p>")
-    out.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>")
-    for i, row in enumerate(report.rows):
-        values = cells(row, compare)
-        tds = []
-        for j, value in enumerate(values):
-            if j == 1:
-                tds.append(f'<td><a href="#slo-{i}">{esc(value)}</a></td>')
-            elif j == 4:
-                tds.append(f'<td class="status" style="color:{STATUS_COLOUR[row.status]}">{esc(value)}</td>')
-            else:
-                tds.append(f'<td class="{"num" if j >= 2 else ""}">{esc(value)}</td>')
-        out.append("<tr>" + "".join(tds) + "</tr>")
-    out.append("</tbody></table>")
-    for i, row in enumerate(report.rows):
-        out.append(f'<h2 id="slo-{i}">{esc(row.service)} / {esc(row.slo)}</h2>')
-        d = _digits(row.objective)
-        facts = [
-            ("kind", row.sli_kind),
-            ("objective", pct(row.objective, max(1, d - 2))),
-            ("SLI", pct(row.sli, d)),
-            ("status", status_text(row)),
-            ("error budget left", _budget(row)),
-            ("good / total", _good_total(row)),
-            ("worst day", _worst(row)),
-            ("coverage", pct(row.coverage, 2)),
-        ]
-        if row.previous is not None:
-            prev_sli, delta = _previous(row)
-            facts += [("previous SLI", prev_sli), ("budget change", delta)]
-        out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>")
-        for note in notes(row):
-            out.append(f'<p class="muted">{esc(note)}</p>')
-        svg = burn_down_svg(row, report.period) if charts else None
-        if svg:
-            out.append(f'<div class="chart">{strip_ids(svg, f"c{i}-")}</div>')
-        else:
-            out.append('<p class="muted">No burn-down chart: no data for this period.</p>')
-    out.append(f'<p class="muted">Generated by slo-toolkit at {esc(report.generated)}.</p>')
-    out.append("</body></html>\n")
-    return "\n".join(out)
 
 
 def render(report: Report, fmt: str, color: bool = False) -> str:
@@ -361,5 +346,7 @@ def render(report: Report, fmt: str, color: bool = False) -> str:
     if fmt == "json":
         return to_json(report)
     if fmt == "html":
+        from slo.report.page import to_html
+
         return to_html(report)
     raise ValueError(f"unknown format {fmt!r}")

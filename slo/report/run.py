@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from slo.model import SLO, CalendarMonth, Service
-from slo.report import compute, queries
+from slo.report import compute, queries, server
 from slo.report.client import PromClient, public_url
 from slo.report.periods import ReportPeriod, step_for
 
@@ -21,21 +23,38 @@ def build(
     previous: ReportPeriod | None,
     concurrency: int,
     progress: bool,
+    min_coverage: float = compute.MIN_COVERAGE,
+    now: datetime | None = None,
 ) -> compute.Report:
-    """Plan, query and compute every SLO; raises PrometheusUnavailable before anything is rendered."""
+    """Plan, query and compute every SLO; raises PrometheusUnavailable before anything is rendered.
+
+    The server is probed first: VictoriaMetrics gets Prometheus-compatible functions (see
+    :class:`queries.Dialect`), and a retention that does not reach back to the period's start
+    becomes a note naming it.
+    """
+    info = server.detect(client)
+    dialect = info.dialect
     jobs: list[tuple[queries.Key, queries.Query]] = []
     for i, (_, slo) in enumerate(slos):
-        jobs += [((i, name), q) for name, q in queries.plan(slo, period).items()]
+        jobs += [((i, name), q) for name, q in queries.plan(slo, period, dialect=dialect).items()]
         if previous is not None:
-            jobs += [((i, f"previous:{name}"), q) for name, q in queries.plan(slo, previous).items()]
+            jobs += [((i, f"previous:{name}"), q) for name, q in queries.plan(slo, previous, dialect=dialect).items()]
     results = _run_with_progress(client, jobs, concurrency, progress, len(slos))
     rows = []
     for i, (service, slo) in enumerate(slos):
         row = _row(service, slo, period, results, i, "")
+        row.min_coverage = min_coverage
         if previous is not None:
             row.previous = _row(service, slo, previous, results, i, "previous:")
+            row.previous.min_coverage = min_coverage
         rows.append(row)
-    return compute.Report(period, rows, previous, source=public_url(client.url))
+    notes = server.retention_notes(info, [period] + ([previous] if previous is not None else []), now)
+    if dialect is queries.VICTORIAMETRICS:
+        notes.append(
+            "VictoriaMetrics: counters read with increase_prometheus (no sample before the window), "
+            "so slices and counts match Prometheus on the same data"
+        )
+    return compute.Report(period, rows, previous, source=public_url(client.url), notes=notes, server=info.as_json())
 
 
 def _row(service: Service, slo: SLO, period: ReportPeriod, results: dict, i: int, prefix: str) -> compute.Row:

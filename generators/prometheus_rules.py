@@ -171,6 +171,7 @@ def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str,
                 f"of the budget goes in {tier.long_window}. Error budget remaining: {_budget_text()}."
             ),
             **dict(slo.alerting.annotations),
+            **slo.alerting.severity_annotations(tier.severity),
         },
     )
     return rule

@@ -299,6 +299,8 @@ class AlertPolicy:
     annotations: tuple[tuple[str, str], ...] = ()
     page_labels: tuple[tuple[str, str], ...] = ()
     ticket_labels: tuple[tuple[str, str], ...] = ()
+    page_annotations: tuple[tuple[str, str], ...] = ()
+    ticket_annotations: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(self.tiers))
@@ -307,10 +309,10 @@ class AlertPolicy:
             raise DefinitionError(f"tier names must be unique, got {names}")
         if self.name is not None and not re.match(r"^[a-zA-Z_][a-zA-Z0-9_]*$", self.name):
             raise DefinitionError(f"alert name {self.name!r} must be a valid Prometheus alert name", "name")
-        for attr in ("labels", "page_labels", "ticket_labels", "annotations"):
+        for attr in ("labels", "page_labels", "ticket_labels", "annotations", "page_annotations", "ticket_annotations"):
             value = getattr(self, attr)
             if isinstance(value, Mapping):
-                if attr == "annotations":
+                if attr.endswith("annotations"):
                     frozen = tuple(sorted((str(k), str(v)) for k, v in value.items()))
                 else:
                     frozen = freeze_labels(value, attr)
@@ -326,6 +328,10 @@ class AlertPolicy:
     def severity_labels(self, severity: str) -> dict[str, str]:
         """Extra labels for pages (critical) or tickets (warning), e.g. from a Sloth spec."""
         return dict(self.page_labels if severity == "critical" else self.ticket_labels)
+
+    def severity_annotations(self, severity: str) -> dict[str, str]:
+        """Annotations for pages or tickets only (Sloth's per-alert annotations), over the shared ones."""
+        return dict(self.page_annotations if severity == "critical" else self.ticket_annotations)
 
 
 DEFAULT_POLICY = AlertPolicy()

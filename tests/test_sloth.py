@@ -166,9 +166,10 @@ BAD_SPECS = [
     ),
     _expected(
         "crd.yaml",
-        "5: spec: unknown key 'version' (allowed: labels, service, slos)",
+        "5: spec: unknown key 'version' (allowed: labels, service, sloPlugins, slos)",
         "16: apiVersion: unsupported Sloth API version 'sloth.slok.dev/v1alpha1': use sloth.slok.dev/v1",
-        "21: kind: unsupported Sloth kind 'PrometheusRule': only PrometheusServiceLevel is supported",
+        "21: kind: unsupported Sloth kind 'PrometheusRule': only PrometheusServiceLevel and AlertWindows are "
+        "supported",
     ),
     _expected(
         "no-window.yaml",
@@ -179,8 +180,8 @@ BAD_SPECS = [
     ),
     _expected(
         "plugin.yaml",
-        "7: slos[0].sli.plugin: Sloth SLI plugins are not supported: write the SLI as events "
-        "(error_query/total_query) or raw (error_ratio_query)",
+        "7: slos[0].sli.plugin: Sloth SLI plugins (sloth-common/kubernetes/apiserver/availability) are Go code "
+        "the toolkit cannot run: write the SLI as events (error_query/total_query) or raw (error_ratio_query)",
     ),
     _expected(
         "alerting.yaml",
@@ -188,9 +189,7 @@ BAD_SPECS = [
         "16: slos[0].alerting.ticket_alert.disable: must be of type boolean, got 'yes'",
     ),
     _expected(
-        "alert-annotations.yaml",
-        "12: slos[0].alerting.page_alert.annotations: per-alert annotations are not supported: put them "
-        "under alerting.annotations (they apply to every tier)",
+        "alert-label-name.yaml",
         "23: slos[1].alerting.ticket_alert.labels.__team: '__team' is not a valid Prometheus label name",
     ),
     _expected(
@@ -206,7 +205,7 @@ BAD_SPECS = [
     ),
     _expected(
         "wrong-types.yaml",
-        "1: unknown key 'extra' (allowed: labels, service, slos, version)",
+        "1: unknown key 'extra' (allowed: labels, service, slo_plugins, slos, version)",
         "2: service: must be of type string, got 42",
         "3: labels: must be of type object, got ['owner']",
         "7: slos[0].sli: must be of type object, got ['events']",

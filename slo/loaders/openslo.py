@@ -24,7 +24,8 @@ from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
-from slo.loaders.schema_errors import validate
+from slo.loaders.openslo_versions import V1ALPHA, V2ALPHA, draft_warning, from_v1alpha, from_v2alpha
+from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
 from slo.model import (
     SLI,
@@ -53,13 +54,18 @@ ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")
 DEFAULT_PERIOD = "30d"
 
 _WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
+# Counter queries written aggregated: sum(SELECTOR) or Sloth-style sum(rate(SELECTOR[{{.window}}])).
+_SUM = re.compile(r"^\s*sum\s*\(\s*(?P<inner>.+?)\s*\)\s*$", re.DOTALL)
+_RATE = re.compile(r"^rate\s*\(\s*(?P<selector>.+?)\s*\[\s*\{\{\s*\.window\s*\}\}\s*\]\s*\)$", re.DOTALL)
 _CALENDAR_UNITS = re.compile(r"^\d+[MQY]$")
 
 
 def recognises(data: Any) -> bool:
     """Any ``openslo/…`` API version, so an unsupported one is named rather than unrecognised."""
     return (
-        isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and data["apiVersion"].startswith("openslo/")
+        isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and data["apiVersion"].startswith(("openslo/", "openslo.com/"))
     )
 
 
@@ -120,8 +126,24 @@ def _labels(doc: Document, path: str, raw: dict[str, Any] | None) -> dict[str, s
     return out
 
 
+def _aggregated(text: str) -> Selector | None:
+    """The counter inside ``sum(SELECTOR)`` or ``sum(rate(SELECTOR[{{.window}}]))``: the toolkit sums rates itself."""
+    outer = _SUM.match(text)
+    if not outer:
+        return None
+    inner = outer.group("inner")
+    rate = _RATE.match(inner)
+    try:
+        return parse_selector(rate.group("selector") if rate else inner)
+    except DefinitionError:
+        return None
+
+
 def _counter_source(doc: Document, path: str, text: str) -> EventSource:
-    """A counter ``query``: a plain selector (typed), or an opaque rate expression using ``{{.window}}``."""
+    """A counter ``query``: a plain or summed selector (typed), or an opaque rate expression using ``{{.window}}``."""
+    summed = _aggregated(text)
+    if summed is not None:
+        return summed
     if _WINDOW.search(text):
         return _call(doc, path, lambda: PromQLTemplate(_WINDOW.sub(WINDOW_PLACEHOLDER, text.strip())))
     try:
@@ -266,8 +288,9 @@ def _period(doc: Document, path: str, windows: list[dict[str, Any]] | None) -> P
 class _Resolver:
     """Cross-document state: objects by kind and name, and every problem found so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, warnings: list[Problem] | None = None) -> None:
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = warnings if warnings is not None else []
         self.objects: list[_Object] = []
         self.by_name: dict[str, dict[str, _Object]] = {kind: {} for kind in KINDS}
         self.indicators: dict[str, _Indicator] = {}
@@ -279,21 +302,32 @@ class _Resolver:
         if not isinstance(data, dict):
             self.problems.append(doc.problem("", f"expected a mapping at the top level, got {type(data).__name__}"))
             return
+        if data.get("apiVersion") == V1ALPHA:
+            for translated in from_v1alpha(doc):
+                self.read(translated)
+            return
+        if data.get("apiVersion") == V2ALPHA:
+            self.warnings.append(draft_warning(doc))
+            self.read(from_v2alpha(doc))
+            return
         if data.get("apiVersion") != API_VERSION:
             self.problems.append(
                 doc.problem(
                     "apiVersion",
-                    f"unsupported OpenSLO version {data.get('apiVersion')!r}: only {API_VERSION} is read",
+                    f"unsupported OpenSLO version {data.get('apiVersion')!r}: {API_VERSION}, {V1ALPHA} and "
+                    f"{V2ALPHA} (a draft) are read",
                 )
             )
             return
         kind = data.get("kind")
         if kind in ALERT_KINDS:
-            self.problems.append(
+            metadata = data.get("metadata")
+            name = metadata.get("name") if isinstance(metadata, dict) else None
+            self.warnings.append(
                 doc.problem(
                     "kind",
-                    f"kind {kind} is not supported: the toolkit derives multi-window, multi-burn-rate alerts "
-                    "from each SLO itself; remove this document",
+                    f"{kind} {name!r} ignored: the toolkit derives multi-window, multi-burn-rate alerts from each "
+                    "SLO itself (tune tiers and routing in the toolkit's own format)",
                 )
             )
             return
@@ -307,9 +341,11 @@ class _Resolver:
             return
         schema_problems = non_string_keys(doc) or validate(doc, SCHEMA)
         self.problems.extend(schema_problems)
+        # Unknown keys alone do not stop the semantic checks: every defect is reported at once.
+        blocking = split_unknown(schema_problems)[1]
         metadata = data.get("metadata")
         name = metadata.get("name") if isinstance(metadata, dict) else None
-        obj = _Object(doc, kind, name if isinstance(name, str) else None, data, not schema_problems)
+        obj = _Object(doc, kind, name if isinstance(name, str) else None, data, not blocking)
         self.objects.append(obj)
         if obj.name is None:
             return
@@ -353,6 +389,15 @@ class _Resolver:
             raise _fail(doc, path, "name the data source: give type: Prometheus or a metricSourceRef")
         if kind is not None and kind.lower() != "prometheus":
             raise _fail(doc, join(path, "type"), f"metric source type {kind!r} is not supported: only Prometheus")
+        extra = sorted(k for k in source["spec"] if k != "query")
+        if extra:
+            self.warnings.append(
+                doc.problem(
+                    join(path, "spec"),
+                    f"metricSource key(s) {', '.join(repr(k) for k in extra)} ignored: only 'query' is read "
+                    "(put label filters into the query)",
+                )
+            )
         query, where = source["spec"]["query"], join(path, "spec.query")
         return _gauge_source(doc, where, query) if gauge else _counter_source(doc, where, query)
 
@@ -517,12 +562,20 @@ class _Resolver:
         """One SLO document → one model SLO per objective."""
         doc, spec, metadata = obj.doc, obj.data["spec"], obj.data["metadata"]
         problems: list[Problem] = []
-        if "alertPolicies" in spec:
-            problems.append(
+        if spec.get("alertPolicies"):
+            names = (
+                [
+                    p.get("metadata", {}).get("name") if isinstance(p, dict) and "metadata" in p else p
+                    for p in spec["alertPolicies"]
+                ]
+                if isinstance(spec["alertPolicies"], list)
+                else []
+            )
+            self.warnings.append(
                 doc.problem(
                     "spec.alertPolicies",
-                    "alertPolicies are not supported: the toolkit derives multi-window, multi-burn-rate "
-                    "alerts from each SLO itself (tune them in the toolkit's own format); remove them",
+                    f"alertPolicies {', '.join(repr(n) for n in names if n) or ''} ignored: the toolkit derives "
+                    "multi-window, multi-burn-rate alerts from each SLO itself",
                 )
             )
         if spec["budgetingMethod"] == "RatioTimeslices":
@@ -637,9 +690,12 @@ class _Resolver:
         return service, doc.file
 
 
-def load(docs: list[Document]) -> list[tuple[Service, str]]:
-    """Resolve all OpenSLO documents of a source set together; each service with the file it came from."""
-    resolver = _Resolver()
+def load(docs: list[Document], warnings: list[Problem] | None = None) -> list[tuple[Service, str]]:
+    """Resolve all OpenSLO documents of a source set together; each service with the file it came from.
+
+    What is ignored on purpose (alert objects, extra metricSource keys) is appended to ``warnings``.
+    """
+    resolver = _Resolver(warnings)
     for doc in docs:
         resolver.read(doc)
     resolver.check_slis()

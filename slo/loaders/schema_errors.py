@@ -91,3 +91,10 @@ def validate(doc: Document, schema_name: str, data: Any = None, base: str = "") 
         path = _path(error, base)
         problems.append(doc.problem(path, _describe(target)))
     return sorted(set(problems), key=lambda p: (p.line or 0, p.path, p.message))
+
+
+def split_unknown(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """``(unknown-key problems, the rest)``: a loader can still read a document whose only schema
+    problems are unknown keys (it ignores them), so its semantic checks report every defect at once."""
+    unknown = [p for p in problems if p.message.startswith("unknown key ")]
+    return unknown, [p for p in problems if not p.message.startswith("unknown key ")]

@@ -602,10 +602,15 @@ class Notification:
 
 
 class WebhookReceiver:
-    """An HTTP endpoint on 127.0.0.1 recording every Alertmanager webhook notification, in order."""
+    """An HTTP endpoint on 127.0.0.1 recording every Alertmanager webhook notification, in order.
 
-    def __init__(self) -> None:
+    ``replies`` maps a path to the (status, content type, body) answered there, for receivers that
+    read the answer: Slack wants ``ok``, PagerDuty a 202 with a JSON status. Other paths get an empty 200.
+    """
+
+    def __init__(self, replies: Mapping[str, tuple[int, str, bytes]] | None = None) -> None:
         self.received: list[Notification] = []
+        answers = dict(replies or {})
         self._cond = threading.Condition()
         receiver = self
 
@@ -619,8 +624,13 @@ class WebhookReceiver:
                 with receiver._cond:
                     receiver.received.append(Notification(self.path, time.time(), doc))
                     receiver._cond.notify_all()
-                self.send_response(200)
+                status, content_type, payload = answers.get(self.path, (200, "", b""))
+                self.send_response(status)
+                if content_type:
+                    self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
+                self.wfile.write(payload)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

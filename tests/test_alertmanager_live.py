@@ -130,3 +130,201 @@ def test_pages_tickets_and_inhibition_in_a_real_alertmanager(
     assert suppressed == {("checkout", "warning", "SLOErrorBudgetBurn"), ("cart", "critical", "SLOErrorBudgetBurn")}
     assert all(states[key]["inhibitedBy"] for key in suppressed)
     assert all(not s["silencedBy"] for s in states.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Slack- and PagerDuty-shaped receivers, a merged base with a foreign team, cross-inhibition
+
+RUNBOOK = "https://runbooks.example.com/shop"
+DASHBOARD = "https://grafana.example.com/d/slo-shop"
+BASE = """\
+route:
+  receiver: ops
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  routes:
+    - matchers: ['team="payments"']
+      receiver: payments-pager
+receivers:
+  - name: ops
+    webhook_configs: [{url: "%(ops)s"}]
+  - name: payments-pager
+    webhook_configs: [{url: "%(payments)s"}]
+"""
+
+
+@pytest.fixture(scope="module")
+def shaped() -> Iterator[WebhookReceiver]:
+    """Answers as Slack (text ``ok``) and PagerDuty (202, JSON status) do; Alertmanager checks both."""
+    replies = {
+        "/slack": (200, "text/plain", b"ok"),
+        "/pagerduty": (202, "application/json", b'{"status":"success","message":"Event processed"}'),
+    }
+    with WebhookReceiver(replies) as rec:
+        yield rec
+
+
+def _shop() -> Any:
+    from slo import rate_ratio, selector, threshold
+
+    api = {"job": "shop"}
+    return service(
+        "shop",
+        availability("checkout", 99.9, "http_requests_total", errors={"code": regex("5..")}, labels=api),
+        availability("search", 99.9, "http_requests_total", errors={"code": regex("5..")}, labels=api),
+        team="web",
+        runbook_url=RUNBOOK,
+        dashboard_url=DASHBOARD,
+        alerts=[
+            threshold(
+                "HighErrorRate",
+                rate_ratio(
+                    selector("http_requests_total", {**api, "code": regex("5..")}),
+                    selector("http_requests_total", api),
+                ),
+                warning="2%",
+                critical="5%",
+                summary="High error rate detected",
+            )
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def shaped_alertmanager(
+    alertmanager_bin: str, shaped: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AlertmanagerServer, Definitions]]:
+    """Generated routing (Slack + PagerDuty, cross-inhibition on) merged into a base with a payments route."""
+    from generators.alertmanager import read_base
+    from slo import pagerduty, slack
+
+    tmp = tmp_path_factory.mktemp("shaped")
+    (tmp / "slack-url").write_text(shaped.url("/slack"))
+    (tmp / "pd-key").write_text("0123456789abcdef0123456789abcdef")
+    base = tmp / "base.yml"
+    base.write_text(BASE % {"ops": shaped.url("/ops"), "payments": shaped.url("/payments")})
+    routing_ = routing(
+        pagerduty("pager", routing_key_file=str(tmp / "pd-key"), url=shaped.url("/pagerduty")),
+        slack("chat", api_url_file=str(tmp / "slack-url"), channel="#shop"),
+        group_wait="1s",
+        group_interval="1s",
+        cross_inhibit=True,
+    )
+    shop = _shop()
+    defs = Definitions((shop,), (("shop", "test"),), routing_, "test")
+    out = tmp / "out"
+    for rel, text in artifacts(defs, read_base(base)).items():
+        if rel.startswith("alertmanager/"):
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            (out / rel).write_text(text)
+    config = out / "alertmanager" / "alertmanager.yml"
+    with AlertmanagerServer(tmp / "data", config=config, ready_timeout=WAIT, max_runtime=300) as server:
+        yield server, defs
+
+
+def _rule_alert(defs: Definitions, alertname: str, severity: str, slo: str | None, resolved: bool = False) -> dict:
+    """An alert as Prometheus sends it for a generated rule: the rule's labels and annotations."""
+    from generators import prometheus_rules, threshold_rules
+
+    shop = defs.services[0]
+    docs = [prometheus_rules.rule_file(shop), threshold_rules.rule_file(shop)]
+    rule = next(
+        r
+        for doc in docs
+        for g in doc["groups"]
+        for r in g["rules"]
+        if r.get("alert") == alertname and r["labels"]["severity"] == severity and r["labels"].get("slo") == slo
+    )
+    now = datetime.now(UTC)
+    annotations = dict(rule["annotations"])
+    # Prometheus renders the templated description; the test sends a rendered one.
+    annotations["description"] = f"{slo or alertname}: burning at 15.2x over the last 1h. Error budget remaining: 87%."
+    return {
+        "labels": {"alertname": alertname, **rule["labels"]},
+        "annotations": annotations,
+        "startsAt": (now - timedelta(minutes=5)).isoformat(),
+        "endsAt": (now if resolved else now + timedelta(hours=1)).isoformat(),
+    }
+
+
+def _bodies(rec: WebhookReceiver, path: str) -> list[dict[str, Any]]:
+    with rec._cond:
+        return [dict(n.body) for n in rec.received if n.path == path]
+
+
+@pytest.mark.integration
+def test_slack_and_pagerduty_get_summary_runbook_dashboard_and_resolve(
+    shaped_alertmanager: tuple[AlertmanagerServer, Definitions], shaped: WebhookReceiver
+) -> None:
+    server, defs = shaped_alertmanager
+    page = _rule_alert(defs, "SLOErrorBudgetBurn", "critical", "checkout")
+    ticket = _rule_alert(defs, "SLOErrorBudgetBurn", "warning", "search")
+    symptom = _rule_alert(defs, "HighErrorRate", "critical", None)  # same incident, same metric as checkout
+    foreign = {
+        "labels": {"alertname": "SLOErrorBudgetBurn", "severity": "critical", "team": "payments", "service": "billing"},
+        "annotations": {"summary": "billing is burning"},
+    }
+    server.post_alerts([page, ticket, symptom, foreign])
+    shaped.wait(lambda _: bool(_bodies(shaped, "/pagerduty")) and bool(_bodies(shaped, "/slack")), WAIT)
+    shaped.wait(lambda _: bool(_bodies(shaped, "/payments")), WAIT)
+    time.sleep(3)  # several group intervals: an inhibited or misrouted alert would have arrived by now
+
+    # PagerDuty: one trigger event, for the page; the threshold critical of the same symptom is inhibited
+    events = _bodies(shaped, "/pagerduty")
+    assert [e["event_action"] for e in events] == ["trigger"], events
+    event = events[0]
+    summary = page["annotations"]["summary"]
+    assert summary in event["payload"]["summary"]
+    assert {link["href"] for link in event["links"]} == {RUNBOOK, DASHBOARD}
+    details = event["payload"]["custom_details"]
+    assert page["annotations"]["description"] in details["firing"]
+    assert "tier: fast-page" in details["firing"] and "windows: 1h and 5m" in details["firing"]
+    assert (details["service"], details["slo"], details["runbook_url"]) == ("shop", "checkout", RUNBOOK)
+    states = {a["labels"]["alertname"]: a["status"] for a in server.alerts() if a["labels"].get("service") == "shop"}
+    assert states["HighErrorRate"]["state"] == "suppressed" and states["HighErrorRate"]["inhibitedBy"]
+
+    # Slack: the ticket with its summary, description, runbook and dashboard links
+    messages = _bodies(shaped, "/slack")
+    assert len(messages) == 1, messages
+    attachment = messages[0]["attachments"][0]
+    assert messages[0]["channel"] == "#shop"
+    assert attachment["title"].startswith("[FIRING:1] ") and ticket["annotations"]["summary"] in attachment["title"]
+    text = attachment["text"]
+    for expected in (
+        ticket["annotations"]["summary"],
+        ticket["annotations"]["description"],
+        f"<{RUNBOOK}|Runbook>",
+        f"<{DASHBOARD}|Dashboard>",
+        "SLO: search",
+        "tier: fast-ticket",
+    ):
+        assert expected in text, (expected, text)
+
+    # the payments team's alert of the same name stays on the base's payments route
+    assert [n["alerts"][0]["labels"]["service"] for n in _bodies(shaped, "/payments")] == ["billing"]
+    assert not _bodies(shaped, "/ops")
+
+    # resolved (the incident is over, the threshold alert too): the ticket (send_resolved is true for
+    # chat) and the page say so
+    server.post_alerts(
+        [
+            _rule_alert(defs, "SLOErrorBudgetBurn", "critical", "checkout", resolved=True),
+            _rule_alert(defs, "SLOErrorBudgetBurn", "warning", "search", resolved=True),
+            _rule_alert(defs, "HighErrorRate", "critical", None, resolved=True),
+        ]
+    )
+
+    def page_resolved() -> list[dict[str, Any]]:
+        return [
+            e
+            for e in _bodies(shaped, "/pagerduty")
+            if e["event_action"] == "resolve" and e["dedup_key"] == event["dedup_key"]
+        ]
+
+    shaped.wait(lambda _: len(_bodies(shaped, "/slack")) >= 2 and bool(page_resolved()), WAIT)
+    assert page_resolved(), _bodies(shaped, "/pagerduty")
+    assert [e["event_action"] for e in _bodies(shaped, "/pagerduty")].count("trigger") == 1
+    resolved = _bodies(shaped, "/slack")[1]["attachments"][0]
+    assert resolved["title"].startswith("[RESOLVED] "), resolved
+    assert "*RESOLVED*" in resolved["text"] and ticket["annotations"]["summary"] in resolved["text"]

@@ -109,13 +109,17 @@ def _previous(row: Row) -> tuple[str, str]:
 
 def notes(row: Row) -> list[str]:
     """The row's notes, the reasons its answers were incomplete first."""
-    out = [f"INCOMPLETE: {reason}" for reason in row.incomplete] + list(row.notes)
+    return [f"INCOMPLETE: {reason}" for reason in row.incomplete] + list(row.notes) + comparison_notes(row)
+
+
+def comparison_notes(row: Row) -> list[str]:
+    """What ``--compare-previous`` cannot honestly compare: a previous period without (enough) data."""
     prev = row.previous
     if prev is not None and prev.sli is None:
-        out.append("the previous period has no data: no comparison")
-    elif prev is not None and prev.status == "insufficient-data":
-        out.append(f"the previous period has data for {pct(prev.coverage, 1)} of its time only: compare with care")
-    return out
+        return ["the previous period has no data: no comparison"]
+    if prev is not None and prev.status == "insufficient-data":
+        return [f"the previous period has data for {pct(prev.coverage, 1)} of its time only: compare with care"]
+    return []
 
 
 def report_notes(report: Report) -> list[str]:
@@ -315,8 +319,8 @@ def slo_json(row: Row) -> dict[str, Any]:
             out["previous"]["incomplete"] = list(prev.incomplete)
     if row.incomplete:
         out["incomplete"] = list(row.incomplete)
-    if row.notes:
-        out["notes"] = list(row.notes)
+    if row.notes or comparison_notes(row):
+        out["notes"] = list(row.notes) + comparison_notes(row)
     return out
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slo import promql
+from slo import guards, promql
 from slo.durations import Duration
-from slo.model import SLO, BurnRateTier, RawRatioSLI, Service, TimeSliceSLI
+from slo.model import SLO, BurnRateTier, LatencySLI, RawRatioSLI, Service, TimeSliceSLI
 from slo.recorded import (
     BAD_RATE,
     BASE_WINDOW,
@@ -23,6 +23,7 @@ from slo.recorded import (
     FAST_GROUP_LIMIT,
     OBJECTIVE,
     PERIOD_SECONDS,
+    PROBE_FAILED,
     SLI_PERIOD,
     SLICE_BAD,
     SLICE_ERROR,
@@ -32,7 +33,6 @@ from slo.recorded import (
     series,
     windows,
 )
-from slo.selectors import Selector
 
 FAST_INTERVAL = "30s"
 SLOW_INTERVAL = "1m"
@@ -60,16 +60,29 @@ def _record(name: str, expr: str, labels: dict[str, str]) -> dict[str, Any]:
 
 def raw_windows(slo: SLO) -> set[Duration]:
     """Windows read straight from the source: the fastest page's long window and sub-5m windows."""
-    out = {w for w in windows(slo) if w < BASE_WINDOW}
-    if slo.alerting is not None and slo.alerting.tiers:
-        out.add(min(t.long_window for t in slo.alerting.tiers))
-    return out
+    return set(guards.raw_windows(slo))
+
+
+def _alerting_windows(slo: SLO) -> set[Duration]:
+    if slo.alerting is None:
+        return set()
+    return {w for t in slo.alerting.tiers for w in (t.long_window, t.short_window)}
 
 
 def window_ratio(service: Service, slo: SLO, window: Duration) -> str:
-    """The error ratio over ``window`` as recorded for this SLO."""
+    """The error ratio over ``window`` as recorded for this SLO.
+
+    Probe SLIs measure failed probe time in their alerting windows (a 15 s failure is 15 s, not a
+    bad minute) and bad slices over the period, as the report counts them.
+    """
     if isinstance(slo.sli, RawRatioSLI):
         return promql.error_ratio(slo, window)
+    if guards.is_probe(slo) and (window in _alerting_windows(slo) or window != slo.period.alerting_window):
+        if window == BASE_WINDOW:
+            return str(series(PROBE_FAILED, service, slo))
+        if window in raw_windows(slo):
+            return promql.probe_failure_ratio(slo, window)
+        return f"avg_over_time({series(PROBE_FAILED, service, slo)}[{window}])"
     if isinstance(slo.sli, TimeSliceSLI):
         return f"avg_over_time({series(SLICE_BAD, service, slo)}[{window}])"
     if window == BASE_WINDOW:
@@ -84,7 +97,7 @@ def window_ratio(service: Service, slo: SLO, window: Duration) -> str:
 
 def _base_records(service: Service, slo: SLO, labels: dict[str, str]) -> list[dict[str, Any]]:
     if isinstance(slo.sli, TimeSliceSLI):
-        return [
+        slices = [
             _record(SLICE_ERROR, promql.slice_error_ratio(slo), labels),
             _record(
                 SLICE_BAD,
@@ -92,6 +105,10 @@ def _base_records(service: Service, slo: SLO, labels: dict[str, str]) -> list[di
                 labels,
             ),
         ]
+        if guards.is_probe(slo):
+            return [*slices, _record(PROBE_FAILED, promql.probe_failure_ratio(slo, BASE_WINDOW), labels)]
+        # the low-traffic guard counts the slices' bad events
+        return [*slices, _record(BAD_RATE, promql.bad_events(slo, BASE_WINDOW), labels)]
     if isinstance(slo.sli, RawRatioSLI):
         return []
     return [
@@ -135,11 +152,26 @@ def _budget_text() -> str:
 
 
 def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str, str]) -> dict[str, Any]:
-    """One tier: fires when both its long and short windows burn faster than the tier's factor."""
+    """One tier: fires when both its long and short windows burn faster than the tier's factor.
+
+    Guards (slo.guards): a derived long window is scaled by its history coverage (cold start), the
+    long window must hold the minimum bad events (low traffic), a latency SLI needs its threshold
+    bucket, and the alert keeps firing a while after the condition clears (flap control).
+    """
     assert slo.alerting is not None
     factor = tier.factor(slo.period)
-    long_burn = series(burn_rate_name(tier.long_window), service, slo)
+    long_burn = str(series(burn_rate_name(tier.long_window), service, slo))
     short_burn = series(burn_rate_name(tier.short_window), service, slo)
+    covered = guards.coverage(service, slo, tier.long_window)
+    if covered is not None:
+        long_burn = f"{long_burn} * {covered}"
+    conditions = [f"{long_burn} > {_num(factor)}", f"{short_burn} > {_num(factor)}"]
+    minimum = guards.min_bad_events(slo, tier)
+    if minimum > 0:
+        conditions.append(f"on() {guards.bad_events(service, slo, tier.long_window)} >= {minimum}")
+    bucket = guards.bucket_present(slo)
+    if bucket is not None:
+        conditions.append(f"on() {bucket}")
     threshold = factor * slo.error_budget
     what = "slices" if slo.unit == "slices" else "events"
     alert_labels = {
@@ -153,10 +185,13 @@ def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str,
     }
     rule: dict[str, Any] = {
         "alert": slo.alerting.name or BURN_ALERT,
-        "expr": f"{long_burn} > {_num(factor)}\nand\n{short_burn} > {_num(factor)}",
+        "expr": "\nand ".join(conditions),
     }
     if tier.for_:
         rule["for"] = str(tier.for_)
+    keep = guards.keep_firing_for(slo, tier)
+    if keep is not None:
+        rule["keep_firing_for"] = str(keep)
     rule["labels"] = alert_labels
     rule["annotations"] = _annotations(
         service,
@@ -177,13 +212,27 @@ def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str,
     return rule
 
 
+def _go_string(text: str) -> str:
+    """``text`` as a Go template string literal (for ``query`` calls inside annotations)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _queried(expr: str, fallback: str) -> str:
+    """An annotation fragment printing the value of a query at alert time, ``fallback`` without one."""
+    return f"{{{{ with query {_go_string(expr)} }}}}{{{{ . | first | value }}}}s{{{{ else }}}}{fallback}{{{{ end }}}}"
+
+
 def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The blind-SLO alerts: the total series vanished, or a latency SLI has no threshold bucket.
+
+    Both watch the total series (never a bad-events series, which only exists after the first
+    error) and page when the SLO has a paging tier (``absent_severity`` configures it).
+    """
     assert slo.alerting is not None
-    watched = promql.watched_selectors(slo)
-    if not watched:
+    total = promql.total_selector(slo)
+    if total is None:
         return []
-    base = {**_literal_labels(labels), **dict(slo.alerting.labels), "severity": "warning"}
-    total: Selector = watched[0]
+    base = {**_literal_labels(labels), **dict(slo.alerting.labels), "severity": guards.absent_severity(slo)}
     rules = [
         {
             "alert": ABSENT_ALERT,
@@ -204,13 +253,16 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
             ),
         }
     ]
-    if len(watched) > 1:
-        bucket = watched[1]
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if isinstance(sli, LatencySLI):
+        bucket = promql.bucket_selector(sli)
+        below = _queried(promql.nearest_boundary(slo, "below"), "none")
+        above = _queried(promql.nearest_boundary(slo, "above"), "none")
         rules.append(
             {
                 "alert": BUCKET_ALERT,
                 "expr": f"(count({total}) > 0) unless on() count({bucket})",
-                "for": str(slo.alerting.absent_for),
+                "for": str(guards.BUCKET_FOR),
                 "labels": base,
                 "annotations": _annotations(
                     service,
@@ -218,9 +270,10 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
                     {
                         "summary": f"{service.name}/{slo.name}: no histogram bucket at the latency threshold",
                         "description": (
-                            f"{literal(str(total))} exists but no bucket matches {literal(str(bucket))}: the "
-                            "threshold is not a bucket boundary of this histogram, so every request counts as slow. "
-                            "Add the bucket or change the threshold."
+                            f"{literal(str(total))} exists but no bucket matches {literal(str(bucket))}: "
+                            f"{sli.threshold:g}s is not a bucket boundary of this histogram, so the burn-rate alerts "
+                            f"are off. Nearest boundaries: {below} below and {above} above. "
+                            "Add the bucket or set the threshold to a boundary."
                         ),
                     },
                 ),
@@ -257,7 +310,7 @@ def slo_groups(service: Service, slo: SLO) -> list[dict[str, Any]]:
     if slo.alerting is not None:
         for tier in slo.alerting.tiers:
             (fast if tier.long_window <= FAST_GROUP_LIMIT else slow).append(burn_alert(service, slo, tier, labels))
-        slow.extend(_absent_alerts(service, slo, labels))
+        fast.extend(_absent_alerts(service, slo, labels))  # blind within minutes: the 30s group
         if slo.alerting.budget_exhausted:
             slow.append(
                 {

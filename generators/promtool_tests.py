@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from generators import synthetic
-from generators.prometheus_rules import ABSENT_ALERT
 from generators.synthetic import Unsupported
+from slo import guards
 from slo.durations import Duration
 from slo.model import SLO, BurnRateTier, ProbeSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
@@ -26,11 +26,27 @@ RATE = 100.0  # synthetic requests per second
 
 @dataclass(frozen=True)
 class Phase:
-    """``minutes`` of traffic with a fraction ``bad`` of failed events (None = no samples at all)."""
+    """``minutes`` of traffic with a fraction ``bad`` of failed events (None = no samples at all).
 
-    minutes: int
+    ``rate`` is requests per second; ``stale`` starts a sample-less phase with a staleness marker
+    (the target went away) instead of a silent gap (remote-write or federation).
+    """
+
+    minutes: float
     bad: float | None
     traffic: bool = True
+    rate: float = 100.0
+    stale: bool = False
+
+
+def _samples(p: Phase, step: int) -> int:
+    return round(p.minutes * 60 / step)
+
+
+def _gap(n: int, stale: bool) -> str:
+    if stale:
+        return "stale" + (f" _x{n - 1}" if n > 1 else "")
+    return f"_x{n}"
 
 
 def _alerts(service: Service, slo: SLO, **labels: str) -> str:
@@ -49,31 +65,34 @@ def _inner(slo: SLO) -> Any:
 
 def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str]]:
     """Series for the phases, sampled every ``step`` seconds, that the SLO's selectors match."""
-    per_sample = RATE * step
     parts = synthetic.sli_series(slo)
     if parts[0][0] == "probe":
         _, metric, labels = parts[0]
         segments: list[tuple[int, float | None]] = []
+        gap = None
         for p in phases:
-            n = p.minutes * 60 // step
-            segments.append((n, None if p.bad is None else 0.0 if p.bad >= 0.5 else 1.0))
+            if p.bad is None:
+                gap = _gap(_samples(p, step), p.stale)
+                break
+            segments.append((_samples(p, step), 0.0 if p.bad >= 0.5 else 1.0))
         segments[0] = (segments[0][0] + 1, segments[0][1])
-        return [{"series": synthetic.series_text(metric, labels), "values": synthetic.gauge_values(segments)}]
+        values = synthetic.gauge_values(segments) + (f" {gap}" if gap else "")
+        return [{"series": synthetic.series_text(metric, labels), "values": values}]
     out = []
     for role, metric, labels in parts:
         counter: list[tuple[int, float]] = []
-        missing_after = None
+        gap = None
         for i, p in enumerate(phases):
-            n = p.minutes * 60 // step + (1 if i == 0 else 0)
+            n = _samples(p, step) + (1 if i == 0 else 0)
             if p.bad is None:
-                missing_after = (len(counter), n)
+                gap = _gap(n, p.stale)
                 break
-            total = per_sample if p.traffic else 0.0
+            total = p.rate * step if p.traffic else 0.0
             share = {"total": 1.0, "bad": p.bad, "good": 1.0 - p.bad}[role]
             counter.append((n, total * share))
         values = synthetic.counter_values(counter)
-        if missing_after is not None:
-            values += f" _x{missing_after[1]}"
+        if gap is not None:
+            values += f" {gap}"
         out.append({"series": synthetic.series_text(metric, labels), "values": values})
     return out
 
@@ -129,8 +148,19 @@ def outage_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     )
 
 
+def long_burn_seen(slo: SLO, tier: BurnRateTier, burn: float, minutes: float) -> float:
+    """The long window's burn a steady ``burn`` shows ``minutes`` after the series began.
+
+    A window read from the source sees the ratio of the data it holds; a derived one is scaled by
+    its coverage (slo.guards.coverage): missing history counts as healthy.
+    """
+    if tier.long_window in guards.raw_windows(slo):
+        return burn
+    return burn * min(1.0, minutes / tier.long_window.minutes)
+
+
 def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | None:
-    """Constant traffic burning the budget ``burn`` times the sustainable rate."""
+    """Constant traffic burning the budget ``burn`` times the sustainable rate, from a cold start."""
     bad = burn * slo.error_budget
     if bad >= 1 or isinstance(slo.sli, TimeSliceSLI):
         return None
@@ -139,8 +169,12 @@ def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | Non
     phases = [Phase(minutes, bad)]
     times = [10, 20, 30]
     checks: list[dict[str, Any]] = []
-    firing = [t for t in slo.alerting.tiers if t.factor(slo.period) < burn * 0.95]
-    silent = [t for t in slo.alerting.tiers if t.factor(slo.period) > burn * 1.05]
+
+    def seen(t: BurnRateTier, m: float) -> float:
+        return min(long_burn_seen(slo, t, burn, m), burn)
+
+    firing = [t for t in slo.alerting.tiers if t.factor(slo.period) < seen(t, minutes - 2) * 0.95]
+    silent = [t for t in slo.alerting.tiers if t.factor(slo.period) > seen(t, minutes + 1) * 1.05]
     for t in silent:
         checks.extend(_check(_alerts(service, slo, tier=t.name), m, 0) for m in times)
     for t in firing:
@@ -154,12 +188,18 @@ def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | Non
         if any(t.severity == "critical" for t in firing)
         else "raises a ticket and never a page"
     )
-    return _case(f"{service.name}/{slo.name}: a {burn:g}x burn {verdict}", slo, phases, 60, checks)
+    name = f"{service.name}/{slo.name}: a {burn:g}x burn for {minutes} minutes {verdict}"
+    return _case(name, slo, phases, 60, checks)
 
 
 BURST = 1  # minutes of total failure per burst in a slice burn scenario
 MAX_PERIOD = 200  # minutes between bursts; beyond it the scenario would make promtool slow
 SLACK = 0.5  # minutes of uncertainty at each end of a bad stretch (30s rule evaluation)
+
+
+def _burst(sli: TimeSliceSLI) -> int:
+    """Minutes per burst: probes alert on failed time, so their bursts must be longer to be spaced out."""
+    return 2 * BURST if isinstance(sli.inner, ProbeSLI) else BURST
 
 
 def _bad_stretch(sli: TimeSliceSLI) -> tuple[float, float]:
@@ -171,7 +211,7 @@ def _bad_stretch(sli: TimeSliceSLI) -> tuple[float, float]:
     """
     length = sli.slice.minutes
     if isinstance(sli.inner, ProbeSLI):
-        return 1.0, BURST + length
+        return 1.0, _burst(sli) + 1.0  # probe tiers alert on failed time (slo.guards), not on bad slices
     return 1.0, BURST + length - 1
 
 
@@ -195,8 +235,8 @@ def slice_burn_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] |
     when both windows are surely above its factor, silent when one surely is below.
     """
     sli = slo.sli
-    if not isinstance(sli, TimeSliceSLI) or slo.alerting is None:
-        return None
+    if not isinstance(sli, TimeSliceSLI) or slo.alerting is None or isinstance(sli.inner, ProbeSLI):
+        return None  # probe tiers alert on failed time: the outage, blip and flap cases cover them
     stretch = _bad_stretch(sli)
     bad = stretch[1] - stretch[0]
     if bad <= 0:
@@ -210,12 +250,15 @@ def slice_burn_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] |
     bursts = [period * i + period / 2 for i in range(cycles)]
     first_sample = 2.0  # slice records start once rate() has two samples
 
-    def bounds(t: float, window: Duration) -> tuple[float, float]:
+    def bounds(t: float, window: Duration, scaled: bool = False) -> tuple[float, float]:
         start = max(first_sample, t - window.minutes)
-        span = t - start
+        span = max(t - start, window.minutes) if scaled else t - start  # coverage: missing time is healthy
         lo = _bad_minutes(bursts, stretch, start, t, -SLACK) / (span + 1)
         hi = _bad_minutes(bursts, stretch, start, t, SLACK) / max(span - 1, 1)
         return lo, hi
+
+    def derived(tier: BurnRateTier) -> bool:
+        return tier.long_window not in guards.raw_windows(slo)
 
     # Checks: right after the last burst's bad stretch (short windows hold it), and just before it.
     after = bursts[-1] + stretch[1] + 1
@@ -226,11 +269,11 @@ def slice_burn_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] |
         threshold = tier.factor(slo.period) * slo.error_budget
         wait = tier.for_.minutes if tier.for_ else 0.0
         fires = all(
-            min(bounds(t, tier.long_window)[0], bounds(t, tier.short_window)[0]) > threshold
+            min(bounds(t, tier.long_window, derived(tier))[0], bounds(t, tier.short_window)[0]) > threshold
             for t in (after - wait, after)
         )
         quiet = {
-            t: bounds(t, tier.long_window)[1] < threshold or bounds(t, tier.short_window)[1] < threshold
+            t: bounds(t, tier.long_window, derived(tier))[1] < threshold or bounds(t, tier.short_window)[1] < threshold
             for t in (before, after)
         }
         if fires and after - wait > bursts[-1] + 1:
@@ -244,14 +287,14 @@ def slice_burn_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] |
     phases: list[Phase] = []
     cursor = 0.0
     for b in bursts:
-        phases += [Phase(round(b - cursor), 0.0), Phase(BURST, 1.0)]
-        cursor = b + BURST
+        phases += [Phase(round(b - cursor), 0.0), Phase(_burst(sli), 1.0)]
+        cursor = b + _burst(sli)
     phases.append(Phase(round(total - cursor), 0.0))
     pages = any(t.severity == "critical" for t in firing)
     critical = [t for t in slo.alerting.tiers if t.severity == "critical"]
     never_page = bool(critical) and all(t in silent for t in critical)
     verdict = "pages" if pages else "raises a ticket and never a page" if never_page else "raises a ticket"
-    what = f"a {burn:g}x burn ({BURST}-minute failures every {period} minutes)"
+    what = f"a {burn:g}x burn ({_burst(sli)}-minute failures every {period} minutes)"
     return _case(f"{service.name}/{slo.name}: {what} {verdict}", slo, phases, 60, checks)
 
 
@@ -280,23 +323,9 @@ def below_slice_threshold_case(service: Service, slo: SLO) -> dict[str, Any] | N
     )
 
 
-def absent_case(service: Service, slo: SLO) -> dict[str, Any]:
-    """The source series stop: the absent alert fires after lookback (5m) + ``for``."""
-    assert slo.alerting is not None
-    present = 10
-    wait = slo.alerting.absent_for.minutes
-    phases = [Phase(present, 0.0), Phase(int(5 + wait + 10), None)]
-    absent = _alerts(service, slo, alertname=ABSENT_ALERT, alertstate="firing")
-    return _case(
-        f"{service.name}/{slo.name}: the absent alert fires when the metric disappears",
-        slo,
-        phases,
-        60,
-        [_check(absent, present + 1, 0), _check(absent, present + 5 + wait + 2, 1)],
-    )
-
-
 def test_file(service: Service, rule_file: str) -> dict[str, Any]:
+    from generators import guard_tests  # imports this module
+
     """The promtool test document for one service; SLOs that cannot be synthesised are listed."""
     tests: list[dict[str, Any]] = []
     for slo in service.slos:
@@ -305,16 +334,13 @@ def test_file(service: Service, rule_file: str) -> dict[str, Any]:
         try:
             candidates = [
                 outage_case(service, slo),
-                steady_case(service, slo, 10),
-                steady_case(service, slo, 2),
+                steady_case(service, slo, 20),
                 steady_case(service, slo, 0.9),
-                slice_burn_case(service, slo, 10),
-                slice_burn_case(service, slo, 2),
+                slice_burn_case(service, slo, 20),
                 below_slice_threshold_case(service, slo),
                 quiet_case(service, slo),
+                *guard_tests.guard_cases(service, slo),
             ]
-            if slo.alerting.tiers or slo.alerting.absent_for:
-                candidates.append(absent_case(service, slo))
         except Unsupported:
             continue
         tests.extend(c for c in candidates if c is not None)

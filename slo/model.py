@@ -245,9 +245,11 @@ class BurnRateTier:
     short_window: Duration
     budget_spent: float
     for_: Duration | None = None
+    min_bad_events: int | None = None  # None: the policy's (slo.guards.min_bad_events)
 
     def __post_init__(self) -> None:
         check_name("tier", self.name)
+        _check_min_bad_events(self.min_bad_events, allow_none=True)
         if self.severity not in ("critical", "warning"):
             raise DefinitionError(f"severity must be 'critical' or 'warning', got {self.severity!r}")
         if self.short_window >= self.long_window:
@@ -267,7 +269,22 @@ class BurnRateTier:
         return float(f"{self.budget_spent * period.alerting_window.seconds / self.long_window.seconds:.9g}")
 
 
-def tier(name: str, severity: str, long: str, short: str, budget_spent: float, for_: str | None = None) -> BurnRateTier:
+def _check_min_bad_events(value: object, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DefinitionError(f"min_bad_events must be a whole number >= 0, got {value!r}", "min_bad_events")
+
+
+def tier(
+    name: str,
+    severity: str,
+    long: str,
+    short: str,
+    budget_spent: float,
+    for_: str | None = None,
+    min_bad_events: int | None = None,
+) -> BurnRateTier:
     """Compact constructor for policy tables."""
     return BurnRateTier(
         name,
@@ -276,6 +293,7 @@ def tier(name: str, severity: str, long: str, short: str, budget_spent: float, f
         Duration.parse(short),
         budget_spent,
         Duration.parse(for_) if for_ else None,
+        min_bad_events,
     )
 
 
@@ -289,10 +307,15 @@ DEFAULT_TIERS: tuple[BurnRateTier, ...] = (
 
 @dataclass(frozen=True)
 class AlertPolicy:
-    """Burn-rate tiers as data, plus the absent-metric and budget-exhausted alerts."""
+    """Burn-rate tiers as data, plus the absent-metric and budget-exhausted alerts.
+
+    The guard knobs (see :mod:`slo.guards`): ``min_bad_events`` a tier needs in its long window
+    (low traffic), ``keep_firing_for`` on burn alerts (flap control; None disables),
+    ``absent_severity`` of the blind-SLO alert (None: critical when a tier pages).
+    """
 
     tiers: tuple[BurnRateTier, ...] = DEFAULT_TIERS
-    absent_for: Duration = field(default_factory=lambda: Duration.parse("10m"))
+    absent_for: Duration = field(default_factory=lambda: Duration.parse("4m"))
     budget_exhausted: bool = False
     name: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
@@ -301,9 +324,17 @@ class AlertPolicy:
     ticket_labels: tuple[tuple[str, str], ...] = ()
     page_annotations: tuple[tuple[str, str], ...] = ()
     ticket_annotations: tuple[tuple[str, str], ...] = ()
+    min_bad_events: int = 10
+    keep_firing_for: Duration | None = field(default_factory=lambda: Duration.parse("10m"))
+    absent_severity: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(self.tiers))
+        _check_min_bad_events(self.min_bad_events)
+        if self.absent_severity not in (None, "critical", "warning"):
+            raise DefinitionError(
+                f"absent_severity must be 'critical' or 'warning', got {self.absent_severity!r}", "absent_severity"
+            )
         names = [t.name for t in self.tiers]
         if len(set(names)) != len(names):
             raise DefinitionError(f"tier names must be unique, got {names}")

@@ -163,6 +163,53 @@ def slice_bad(slo: SLO) -> str:
     return f"{slice_error_ratio(slo)} > bool {slice_threshold(slo):g}"
 
 
+def total_selector(slo: SLO) -> Selector | None:
+    """The series that exists whenever the SLI is measured: total events, the histogram count, the probe.
+
+    The blind-SLO alert watches it (never a bad-events series, which only appears with the first error);
+    None when the total is opaque PromQL.
+    """
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if isinstance(sli, LatencySLI):
+        return sli.count
+    if isinstance(sli, ProbeSLI):
+        return sli.selector
+    if isinstance(sli, RatioSLI) and isinstance(sli.total, Selector):
+        return sli.total
+    return None
+
+
+def bucket_boundaries(slo: SLO) -> str:
+    """Every ``le`` boundary of a latency SLI's histogram as a sample value (label ``le`` kept).
+
+    PromQL cannot read a label as a number, but ``histogram_quantile(1, h)`` of a histogram holding
+    one bucket ``b`` and ``+Inf`` (both counting 1) returns ``b``; one such histogram per existing
+    boundary turns the boundaries into values that can be compared with the threshold.
+    """
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if not isinstance(sli, LatencySLI):
+        raise TypeError(f"SLO {slo.name!r} has no latency histogram ({type(sli).__name__})")
+    each = f'label_replace(count by (le) ({sli.bucket.render()}) * 0 + 1, "boundary", "$1", "le", "(.*)")'
+    inf = f'label_replace({each}, "le", "+Inf", "le", ".*")'
+    return f"histogram_quantile(1, {each} or {inf})"
+
+
+def nearest_boundary(slo: SLO, side: str) -> str:
+    """The histogram's largest boundary below (``side="below"``) or smallest above the threshold."""
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    assert isinstance(sli, LatencySLI)
+    if side == "below":
+        return f"max({bucket_boundaries(slo)} < {sli.threshold!r})"
+    if side == "above":
+        return f"min({bucket_boundaries(slo)} > {sli.threshold!r})"
+    raise ValueError(f"side must be 'below' or 'above', got {side!r}")
+
+
+def probe_failure_ratio(slo: SLO, window: Duration | str) -> str:
+    """The share of failed probes over ``window``: time actually failed, not slices rounded up."""
+    return f"(1 - {probe_success_ratio(slo, window)})"
+
+
 def watched_selectors(slo: SLO) -> list[Selector]:
     """The source series whose disappearance blinds the SLO (for the absent-metric alert)."""
     sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli

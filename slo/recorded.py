@@ -19,6 +19,7 @@ ERROR_BUDGET = "slo:error_budget:ratio"
 BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
 SLI_PERIOD = "slo:sli:ratio_period"
 PERIOD_SECONDS = "slo:period:seconds"
+PROBE_FAILED = "slo:probe_failed:ratio_rate5m"  # probe SLIs: share of failed probe time (alerting windows)
 
 BASE_WINDOW = Duration.parse("5m")
 STANDARD_WINDOWS = tuple(Duration.parse(w) for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d"))

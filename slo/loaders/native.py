@@ -146,7 +146,7 @@ def alert_policy(spec: dict[str, Any] | None) -> AlertPolicy | None:
         tiers = tuple(parsed)
     policy = AlertPolicy(
         tiers=tiers,
-        absent_for=Duration.parse(spec.get("absent_for", "10m")),
+        absent_for=Duration.parse(spec.get("absent_for", str(DEFAULT_POLICY.absent_for))),
         budget_exhausted=spec.get("budget_exhausted", False),
         name=spec.get("name"),
         labels=spec.get("labels", {}),

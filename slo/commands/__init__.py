@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from slo.commands.backfill import backfill
+from slo.commands.backtest import backtest
 from slo.commands.check import check
 from slo.commands.demo import demo
 from slo.commands.generate import generate, test_command, validate
 from slo.report.cli import report
 
-COMMANDS: tuple[click.Command, ...] = (validate, generate, test_command, report, check, demo)
+COMMANDS: tuple[click.Command, ...] = (validate, generate, test_command, report, check, demo, backfill, backtest)

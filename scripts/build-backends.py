@@ -39,6 +39,7 @@ class Backend:
     version: str
     binaries: tuple[tuple[str, str], ...]  # (binary name, package path inside the module)
     version_ldflags: tuple[str, ...]
+    tags: tuple[str, ...] = ()
 
 
 def _prometheus_common(module: str, release: str) -> tuple[str, ...]:
@@ -55,6 +56,8 @@ BACKENDS = (
         "v0.316.0",
         (("promtool", "cmd/promtool"), ("prometheus", "cmd/prometheus")),
         _prometheus_common("prometheus", "3.16.0"),
+        # Only file and HTTP service discovery (tests use static_configs): no cloud SDKs, a far shorter build.
+        ("remove_all_sd",),
     ),
     Backend(
         "alertmanager",
@@ -105,6 +108,7 @@ def is_built(backend: Backend, root: Path) -> bool:
     return (
         recorded.get("module") == backend.module
         and recorded.get("version") == backend.version
+        and recorded.get("tags", []) == list(backend.tags)
         and all(os.access(out / "bin" / name, os.X_OK) for name, _ in backend.binaries)
     )
 
@@ -178,7 +182,9 @@ def build(backend: Backend, root: Path) -> float:
         ldflags = " ".join(("-s", "-w", *backend.version_ldflags))
         for name, pkg in backend.binaries:
             print(f"build-backends: building {name} {release(backend)}", file=sys.stderr, flush=True)
-            _go(["build", "-ldflags", ldflags, "-o", str(staging / "bin" / name), f"{backend.module}/{pkg}"], work, env)
+            tags = ["-tags", ",".join(backend.tags)] if backend.tags else []
+            out = str(staging / "bin" / name)
+            _go(["build", *tags, "-ldflags", ldflags, "-o", out, f"{backend.module}/{pkg}"], work, env)
         seconds = time.monotonic() - started
         stamp = {
             "module": backend.module,
@@ -186,6 +192,7 @@ def build(backend: Backend, root: Path) -> float:
             "release": release(backend),
             "go": subprocess.run([GO, "env", "GOVERSION"], capture_output=True, text=True).stdout.strip(),
             "replace": _replaces(gomod, module_dir),
+            "tags": list(backend.tags),
             "build_seconds": round(seconds, 1),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }

@@ -265,8 +265,12 @@ def test_slack_and_pagerduty_get_summary_runbook_dashboard_and_resolve(
         "labels": {"alertname": "SLOErrorBudgetBurn", "severity": "critical", "team": "payments", "service": "billing"},
         "annotations": {"summary": "billing is burning"},
     }
-    server.post_alerts([page, ticket, symptom, foreign])
-    shaped.wait(lambda _: bool(_bodies(shaped, "/pagerduty")) and bool(_bodies(shaped, "/slack")), WAIT)
+    # The page first, as in an incident (the threshold alert waits out its `for:`): Alertmanager flushes a
+    # group of an alert that started long ago at once, so the inhibiting page must already be known.
+    server.post_alerts([page])
+    shaped.wait(lambda _: bool(_bodies(shaped, "/pagerduty")), WAIT)
+    server.post_alerts([ticket, symptom, foreign])
+    shaped.wait(lambda _: bool(_bodies(shaped, "/slack")), WAIT)
     shaped.wait(lambda _: bool(_bodies(shaped, "/payments")), WAIT)
     time.sleep(3)  # several group intervals: an inhibited or misrouted alert would have arrived by now
 

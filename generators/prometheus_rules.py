@@ -69,6 +69,11 @@ def _alerting_windows(slo: SLO) -> set[Duration]:
     return {w for t in slo.alerting.tiers for w in (t.long_window, t.short_window)}
 
 
+def failed_time(slo: SLO) -> bool:
+    """Whether the burn windows measure failed probe time instead of bad slices (probe SLIs)."""
+    return guards.is_probe(slo)
+
+
 def window_ratio(service: Service, slo: SLO, window: Duration) -> str:
     """The error ratio over ``window`` as recorded for this SLO.
 
@@ -77,7 +82,7 @@ def window_ratio(service: Service, slo: SLO, window: Duration) -> str:
     """
     if isinstance(slo.sli, RawRatioSLI):
         return promql.error_ratio(slo, window)
-    if guards.is_probe(slo) and (window in _alerting_windows(slo) or window != slo.period.alerting_window):
+    if failed_time(slo) and (window in _alerting_windows(slo) or window != slo.period.alerting_window):
         if window == BASE_WINDOW:
             return str(series(PROBE_FAILED, service, slo))
         if window in raw_windows(slo):
@@ -178,7 +183,7 @@ def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str,
         **_literal_labels(labels),
         **dict(slo.alerting.labels),
         "severity": tier.severity,
-        "tier": tier.name,
+        slo.alerting.tier_label: tier.name,
         "long_window": str(tier.long_window),
         "short_window": str(tier.short_window),
         **slo.alerting.severity_labels(tier.severity),

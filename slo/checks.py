@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from slo import guards
 from slo.durations import Duration
 from slo.errors import Problem
 from slo.loaders import Definitions
@@ -87,6 +88,9 @@ def semantic(defs: Definitions) -> tuple[list[Problem], list[Problem]]:
                         "(use the 'le' value of an existing bucket, e.g. 0.1, 0.25, 0.5, 1)",
                     )
                 )
+            hint = guards.bucket_hint(slo)
+            if hint is not None:
+                warnings.append(Problem(origin, None, where, hint))
             if slo.alerting is not None:
                 for tier in slo.alerting.tiers:
                     if tier.factor(slo.period) * slo.error_budget >= 1:

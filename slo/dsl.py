@@ -82,14 +82,25 @@ def policy(
     *,
     tiers: Iterable[BurnRateTier] | None = None,
     disable: Iterable[str] = (),
-    absent_for: str = "10m",
+    absent_for: str = "4m",
     budget_exhausted: bool = False,
+    min_bad_events: int = DEFAULT_POLICY.min_bad_events,
+    keep_firing_for: str | None = "10m",
+    absent_severity: str | None = None,
 ) -> AlertPolicy:
-    """An alerting policy: the default four tiers unless ``tiers`` replaces them; ``disable`` drops some."""
+    """An alerting policy: the default four tiers unless ``tiers`` replaces them; ``disable`` drops some.
+
+    Guard knobs (see slo.guards): ``min_bad_events`` a tier's long window must hold (low traffic; 0
+    turns the guard off), ``keep_firing_for`` on burn alerts (None: off), ``absent_severity`` of the
+    blind-SLO alerts (None: critical when a tier pages, else warning).
+    """
     base = AlertPolicy(
         tuple(tiers) if tiers is not None else DEFAULT_POLICY.tiers,
         Duration.parse(absent_for),
         budget_exhausted,
+        min_bad_events=min_bad_events,
+        keep_firing_for=Duration.parse(keep_firing_for) if keep_firing_for else None,
+        absent_severity=absent_severity,
     )
     return base.without(*disable)
 

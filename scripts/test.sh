@@ -18,6 +18,7 @@ need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # headless: renders the HTML report in its test
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]} (services they ship are not started)"
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

@@ -342,3 +342,58 @@ def test_opaque_error_ratio_slo() -> None:
     assert row.sli == pytest.approx(0.996) and row.compliant and row.unit == "events"
     assert row.coverage == pytest.approx(23 / 24) and row.good is None
     assert row.worst_day == "2025-03-01"
+
+
+# -- charts: readable from one hour to a quarter ------------------------------------------------------
+
+
+def _chart_row(period) -> compute.Row:
+    """A row with a burn-down over the first 70% of ``period`` (data stop there) and daily SLIs."""
+    import numpy as np
+
+    steps = max(2, min(500, period.seconds // 60))
+    ends = pd.date_range(period.start, period.end, periods=steps + 1)[1:]
+    stop = int(steps * 0.7)
+    values = np.concatenate([[1.0], 1 - np.linspace(0, 1.4, stop)])
+    series = pd.Series(values, index=pd.DatetimeIndex([period.start, *ends[:stop]]).tz_convert("UTC"))
+    days = pd.date_range(period.start.date(), max(period.start.date(), (period.end - pd.Timedelta(days=1)).date()))
+    daily = pd.Series([0.9995 - 0.002 * (i % 3) for i in range(len(days))], index=days.strftime("%Y-%m-%d"))
+    row = compute.Row("shop", "availability", "ratio", 0.999, "events", sli=0.9991, good=9991, total=10000)
+    row.coverage, row.burn_down, row.daily = 1.0, series, daily
+    return row
+
+
+def _boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5
+
+
+@pytest.mark.parametrize("hours", [1, 6, 24, 7 * 24, 31 * 24, 92 * 24])
+def test_chart_axes_are_readable_from_an_hour_to_a_quarter(hours: int) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from slo.report.charts import burn_down_figure, daily_figure
+
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC) if hours < 24 else datetime(2026, 1, 1, tzinfo=UTC)
+    period = span_period(start.isoformat(), (start + pd.Timedelta(hours=hours)).isoformat(), "Europe/Berlin")
+    row = _chart_row(period)
+    for make in (burn_down_figure, daily_figure):
+        fig = make(row, period)
+        FigureCanvasAgg(fig)
+        fig.tight_layout()
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        labels = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
+        texts = [t.get_text() for t in labels]
+        assert len(texts) >= 2, (make.__name__, hours, texts)
+        assert len(set(texts)) == len(texts), (make.__name__, hours, texts)  # never the same date on every tick
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not _boxes_overlap(a, b), (make.__name__, hours, texts)
+        legend = ax.get_legend().get_window_extent(renderer)
+        title = ax.title.get_window_extent(renderer)
+        assert not _boxes_overlap(legend, title) and not _boxes_overlap(legend, ax.get_window_extent(renderer))
+    # The burn-down line ends where the data end, not at the period's end.
+    line = burn_down_figure(row, period).axes[0].get_lines()[0]
+    assert pd.Timestamp(line.get_xdata()[-1]) == row.burn_down.index[-1]

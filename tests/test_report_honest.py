@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from slo.localstack import PrometheusServer, Series, backfill_openmetrics, write_openmetrics
 from slo.report.cli import FAIL_EXIT, report
 from slo.report.summary import duration_text
-from tests.conftest import Backend
+from tests.conftest import Backend, require
 from tests.vmserver import VictoriaMetrics
 
 pytestmark = pytest.mark.integration
@@ -361,3 +361,70 @@ def test_retention_note_names_the_setting(hist: History) -> None:
     notes = retention_notes(info, [older], hist.now)
     assert len(notes) == 1 and "VictoriaMetrics keeps 1 month(s) of data (-retentionPeriod)" in notes[0]
     assert re.search(r"starts \d+ days ago: its first \d+ (days|hours) are gone", notes[0])
+
+
+# -- the HTML page in a real browser ---------------------------------------------------------------------
+
+
+def screenshot(page: Path, png: Path, width: int = 1280, height: int = 3200) -> str:
+    """Render ``page`` with headless Chromium to ``png``; returns the browser's log (console messages)."""
+    import subprocess
+
+    browser = require("chromium")
+    profile = png.parent / f"{png.stem}-profile"
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--user-data-dir={profile}",
+        f"--window-size={width},{height}",
+        f"--screenshot={png}",
+        page.resolve().as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and png.is_file(), proc.stderr[-2000:]
+    return proc.stderr
+
+
+def dom(page: Path) -> str:
+    import subprocess
+
+    profile = page.parent / f"{page.stem}-dom-profile"
+    cmd = [require("chromium"), "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}"]
+    proc = subprocess.run([*cmd, "--dump-dom", page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.parametrize("which", ["last-month", "running-span"])
+def test_html_report_renders_in_chromium(
+    prometheus: PrometheusServer, slos: Path, hist: History, tmp_path: Path, which: str
+) -> None:
+    import matplotlib.image
+
+    if which == "last-month":
+        args = ["--month", hist.label(hist.last), "--compare-previous"]
+    else:
+        start = hist.now.replace(second=0, microsecond=0) - timedelta(hours=4)
+        start -= timedelta(minutes=start.minute % 5)
+        args = ["--start", start.isoformat(), "--end", (start + timedelta(days=1)).isoformat(), "--min-coverage", "0"]
+    page = tmp_path / f"{which}.html"
+    code, _, err = run(prometheus.url, slos, *args, "--format", "html", "--output", str(page))
+    assert code == 0, err
+    log = screenshot(page, tmp_path / f"{which}.png")
+    assert ":CONSOLE" not in log and "Uncaught" not in log, log  # no script errors, no console output at all
+    pixels = matplotlib.image.imread(tmp_path / f"{which}.png")[..., :3]
+    ink = (pixels.min(axis=2) < 0.9).mean()  # share of pixels that are not (nearly) white
+    assert 0.01 < ink < 0.6, ink  # neither blank nor a solid block
+    red = ((pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)).sum()
+    text = dom(page)
+    assert text.count("<svg") == 6  # a burn-down and a daily chart for each of the three SLOs
+    if which == "running-span":
+        assert "BREACHED (" in text and "shop/uptime missed 99.9%: 65 min down" in text
+        assert red > 100  # the red BREACHED heading and the red bars/burn-down are drawn
+    else:
+        assert "NOT ENOUGH DATA (" in text and "the previous period has no data" in text

@@ -38,18 +38,26 @@ def daily_svg(row: Row, period: ReportPeriod) -> str | None:
     return _svg(daily(row, period, "svg"))
 
 
-def _figure(row: Row, kind: str) -> tuple[Any, Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+def _figure() -> tuple[Any, Any]:
     from matplotlib.figure import Figure
 
-    context = matplotlib.rc_context(
-        {"svg.hashsalt": f"{row.service}/{row.slo}/{kind}", "svg.fonttype": "none", "font.size": 8}
-    )
-    context.__enter__()
     fig = Figure(figsize=(WIDTH, HEIGHT), dpi=100)
-    return context, fig, fig.add_subplot()
+    return fig, fig.add_subplot()
+
+
+def _render(row: Row, period: ReportPeriod, kind: str, fmt: str) -> bytes | None:
+    import matplotlib
+
+    with matplotlib.rc_context(
+        {"svg.hashsalt": f"{row.service}/{row.slo}/{kind}", "svg.fonttype": "none", "font.size": 8}
+    ):
+        fig = (burn_down_figure if kind == "burn-down" else daily_figure)(row, period)
+        if fig is None:
+            return None
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else {})
+        return buffer.getvalue()
 
 
 def _time_axis(ax: Any, period: ReportPeriod) -> None:
@@ -57,21 +65,23 @@ def _time_axis(ax: Any, period: ReportPeriod) -> None:
 
     locator = mdates.AutoDateLocator(tz=period.zone, minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=period.zone, show_offset=True))
-
-
-def _save(fig: Any, context: Any, fmt: str) -> bytes:
-    try:
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else {})
-        return buffer.getvalue()
-    finally:
-        context.__exit__(None, None, None)
+    # The offset (the date under short spans) names the last tick, which for a month is the next month.
+    short = period.seconds <= 2 * 86400
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=period.zone, show_offset=short))
 
 
 def burn_down(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
     """The burn-down chart as ``svg`` or ``png`` bytes; None without data."""
+    return _render(row, period, "burn-down", fmt)
+
+
+def daily(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
+    """The daily SLI bars as ``svg`` or ``png`` bytes; None without data."""
+    return _render(row, period, "daily", fmt)
+
+
+def burn_down_figure(row: Row, period: ReportPeriod) -> Any:
+    """The burn-down as a matplotlib Figure (None without data)."""
     series = row.burn_down
     if series is None or series.empty:
         return None
@@ -80,7 +90,7 @@ def burn_down(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
     values = local.to_numpy() * 100
     start = pd.Timestamp(period.start).tz_convert(period.timezone)
     end = pd.Timestamp(period.end).tz_convert(period.timezone)
-    context, fig, ax = _figure(row, "burn-down")
+    fig, ax = _figure()
     ax.plot(local.index, values, color=BLUE, linewidth=1.6, drawstyle="steps-post", label="budget left")
     ax.fill_between(local.index, values, 0, where=values >= 0, color=BLUE, alpha=0.12, step="post")
     ax.fill_between(local.index, values, 0, where=values < 0, color=RED, alpha=0.25, step="post")
@@ -96,12 +106,12 @@ def burn_down(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
     ax.set_ylim(low - 5, 105)
     _time_axis(ax, period)
     ax.grid(True, color="#d0d7de", linewidth=0.5)
-    ax.legend(loc="lower left", fontsize=7, frameon=False)
+    _legend(ax)
     ax.set_title("Error budget burn-down", fontsize=9, loc="left")
-    return _save(fig, context, fmt)
+    return fig
 
 
-def daily(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
+def daily_figure(row: Row, period: ReportPeriod) -> Any:
     """Bars of the SLI of each local day with data, green at or above the objective, red below."""
     ratios = row.daily
     if ratios is None or ratios.empty:
@@ -113,7 +123,7 @@ def daily(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
     values = ratios.to_numpy() * 100
     target = row.objective * 100
     colours = [GREEN if v >= target - 1e-9 else RED for v in values]
-    context, fig, ax = _figure(row, "daily")
+    fig, ax = _figure()
     ax.bar(mdates.date2num(centres.to_pydatetime()), values, width=0.8, color=colours, label="SLI of the day")
     ax.axhline(target, color="#1f2328", linewidth=0.9, linestyle="--", label=f"objective {target:.6g}%")
     low = min(float(values.min()), target)
@@ -125,11 +135,11 @@ def daily(row: Row, period: ReportPeriod, fmt: str = "svg") -> bytes | None:
     last = pd.Timestamp(period.end).tz_convert(period.timezone)
     left, right = min(first, days[0]), max(last, days[-1] + pd.Timedelta(days=1))
     ax.set_xlim(mdates.date2num(left.to_pydatetime()), mdates.date2num(right.to_pydatetime()))
-    _day_axis(ax, period, len(days))
+    _time_axis(ax, period)
     ax.grid(True, axis="y", color="#d0d7de", linewidth=0.5)
-    ax.legend(loc="lower left", fontsize=7, frameon=False)
+    _legend(ax)
     ax.set_title("SLI per day (days with data)", fontsize=9, loc="left")
-    return _save(fig, context, fmt)
+    return fig
 
 
 def _percent_formatter(span: float) -> Any:
@@ -139,17 +149,9 @@ def _percent_formatter(span: float) -> Any:
     return FuncFormatter(lambda v, _pos: f"{v:.{decimals}f}")
 
 
-def _day_axis(ax: Any, period: ReportPeriod, count: int) -> None:
-    from matplotlib import dates as mdates
-
-    every = 1 if count <= 10 else 2 if count <= 20 else 4 if count <= 40 else 14
-    if count > 40:
-        locator: Any = mdates.MonthLocator(tz=period.zone)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y", tz=period.zone))
-    else:
-        locator = mdates.DayLocator(interval=every, tz=period.zone)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=period.zone))
-    ax.xaxis.set_major_locator(locator)
+def _legend(ax: Any) -> None:
+    """Above the plot, right of the title: never on top of a bar or a line."""
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=7, frameon=False, borderaxespad=0.1)
 
 
 def thin(series: pd.Series, points: int = 800) -> pd.Series:

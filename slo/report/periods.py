@@ -82,10 +82,11 @@ class ReportPeriod:
     @property
     def title(self) -> str:
         """The label with the local bounds once (``2025-03 (Europe/Berlin)``, ``2026-12 to date …``)."""
-        zone = self.zone
-        if self.running:
-            return f"{self.label} ({self.start.astimezone(zone):%Y-%m-%d %H:%M} .. now, {self.timezone})"
-        return f"{self.label} ({self.timezone})"
+        if not self.running:
+            return f"{self.label} ({self.timezone})"
+        if self.month is not None:
+            return f"{self.label} ({self.timezone}, up to {self.end.astimezone(self.zone):%Y-%m-%d %H:%M})"
+        return f"{self.start.astimezone(self.zone):%Y-%m-%d %H:%M} .. now ({self.timezone})"
 
 
 RUNNING_ALIGN = 300  # a running period ends at the last whole 5 minutes before now

@@ -51,7 +51,9 @@ def _gap(n: int, stale: bool) -> str:
 
 def _alerts(service: Service, slo: SLO, **labels: str) -> str:
     matchers = [Matcher("service", "=", service.name), Matcher("slo", "=", slo.name)]
-    matchers += [Matcher(k, "=", v) for k, v in labels.items()]
+    matchers += [
+        Matcher(slo.alerting.tier_label if k == "tier" and slo.alerting else k, "=", v) for k, v in labels.items()
+    ]
     return f"count({Selector('ALERTS', tuple(matchers))}) or vector(0)"
 
 

@@ -16,6 +16,9 @@ from slo.durations import Duration, parse_seconds
 from slo.errors import DefinitionError
 from slo.selectors import Selector
 
+# The burn-rate alerts' label naming the tier that fired; renamed when the user's own labels hold a `tier`.
+TIER_LABEL = "tier"
+RENAMED_TIER_LABEL = "slo_tier"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WINDOW_PLACEHOLDER = "{{.window}}"
 
@@ -327,9 +330,12 @@ class AlertPolicy:
     min_bad_events: int = 10
     keep_firing_for: Duration | None = field(default_factory=lambda: Duration.parse("10m"))
     absent_severity: str | None = None
+    tier_label: str = TIER_LABEL
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiers", tuple(self.tiers))
+        if self.tier_label not in (TIER_LABEL, RENAMED_TIER_LABEL):
+            raise DefinitionError(f"tier_label must be {TIER_LABEL!r} or {RENAMED_TIER_LABEL!r}", "tier_label")
         _check_min_bad_events(self.min_bad_events)
         if self.absent_severity not in (None, "critical", "warning"):
             raise DefinitionError(
@@ -366,6 +372,14 @@ class AlertPolicy:
 
 
 DEFAULT_POLICY = AlertPolicy()
+
+
+def keep_user_tier(slo: SLO, labels: Mapping[str, str]) -> SLO:
+    """The SLO with its burn-rate alerts' tier label renamed when ``labels`` hold a ``tier`` of the user's
+    (Sloth examples carry ``tier: "2"``): the user's label is never overwritten."""
+    if slo.alerting is None or TIER_LABEL not in labels or slo.alerting.tier_label != TIER_LABEL:
+        return slo
+    return replace(slo, alerting=replace(slo.alerting, tier_label=RENAMED_TIER_LABEL))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -748,9 +762,12 @@ class SLO:
             raise exc.under("objective") from None
         if isinstance(self.labels, Mapping):
             object.__setattr__(self, "labels", freeze_labels(self.labels))
-        reserved = {"service", "slo", "severity", "tier", "long_window", "short_window"} & {k for k, _ in self.labels}
-        if reserved:
-            raise DefinitionError(f"label(s) {sorted(reserved)} are set by the toolkit", "labels")
+        reserved = {"service", "slo", "severity", RENAMED_TIER_LABEL, "long_window", "short_window"}
+        clash = reserved & {k for k, _ in self.labels}
+        if clash:
+            raise DefinitionError(f"label(s) {sorted(clash)} are set by the toolkit", "labels")
+        if self.alerting is not None and TIER_LABEL in dict(self.labels) and self.alerting.tier_label == TIER_LABEL:
+            object.__setattr__(self, "alerting", replace(self.alerting, tier_label=RENAMED_TIER_LABEL))
         if not isinstance(self.sli, RatioSLI | LatencySLI | TimeSliceSLI | RawRatioSLI):
             raise DefinitionError(f"unsupported SLI {type(self.sli).__name__}")
 
@@ -785,6 +802,10 @@ class Service:
             object.__setattr__(self, "labels", freeze_labels(self.labels))
         if not self.slos:
             raise DefinitionError("a service needs at least one SLO", "slos")
+        if any(k == RENAMED_TIER_LABEL for k, _ in self.labels):
+            raise DefinitionError(f"label {RENAMED_TIER_LABEL!r} is set by the toolkit", "labels")
+        if TIER_LABEL in dict(self.labels):
+            object.__setattr__(self, "slos", tuple(keep_user_tier(s, dict(self.labels)) for s in self.slos))
         seen: set[str] = set()
         for i, s in enumerate(self.slos):
             if not isinstance(s, SLO):

@@ -285,6 +285,18 @@ def _period(doc: Document, path: str, windows: list[dict[str, Any]] | None) -> P
     return _call(doc, join(join(where, "calendar"), "timeZone"), lambda: CalendarMonth(timezone))
 
 
+def _policy_name(item: Any) -> str | None:
+    """The name of an ``alertPolicies`` entry: a reference, or an inline AlertPolicy's metadata.name."""
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, dict):
+        return None
+    if isinstance(item.get("alertPolicyRef"), str):
+        return item["alertPolicyRef"]
+    metadata = item.get("metadata")
+    return metadata.get("name") if isinstance(metadata, dict) and isinstance(metadata.get("name"), str) else None
+
+
 class _Resolver:
     """Cross-document state: objects by kind and name, and every problem found so far."""
 
@@ -563,19 +575,13 @@ class _Resolver:
         doc, spec, metadata = obj.doc, obj.data["spec"], obj.data["metadata"]
         problems: list[Problem] = []
         if spec.get("alertPolicies"):
-            names = (
-                [
-                    p.get("metadata", {}).get("name") if isinstance(p, dict) and "metadata" in p else p
-                    for p in spec["alertPolicies"]
-                ]
-                if isinstance(spec["alertPolicies"], list)
-                else []
-            )
+            names = [_policy_name(p) for p in spec["alertPolicies"]] if isinstance(spec["alertPolicies"], list) else []
+            shown = ", ".join(repr(n) for n in names if n)
             self.warnings.append(
                 doc.problem(
                     "spec.alertPolicies",
-                    f"alertPolicies {', '.join(repr(n) for n in names if n) or ''} ignored: the toolkit derives "
-                    "multi-window, multi-burn-rate alerts from each SLO itself",
+                    f"alertPolicies{' ' + shown if shown else ''} ignored: the toolkit derives multi-window, "
+                    "multi-burn-rate alerts from each SLO itself",
                 )
             )
         if spec["budgetingMethod"] == "RatioTimeslices":

@@ -6,7 +6,6 @@ translated document still points at the user's line; paths in messages are the v
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slo.errors import Problem
@@ -77,7 +76,8 @@ def _metric_v1alpha(b: _Builder, metric: Any, new: str, old: str) -> Any:
 
 
 def from_v1alpha(doc: Document) -> list[Document]:
-    """A v1alpha SLO: each objective carries its own ``ratioMetrics`` → one v1 SLO per objective."""
+    """A v1alpha SLO: each objective carries its own ``ratioMetrics`` → one v1 SLO per objective,
+    named ``<name>-<index>`` as Sloth names them (so the series keep their names when migrating)."""
     data, b0 = doc.data, _Builder(doc)
     if data.get("kind") != "SLO" or not isinstance(data.get("spec"), dict):
         out = b0.copy(data, "", "")
@@ -119,11 +119,9 @@ def from_v1alpha(doc: Document) -> list[Document]:
         b.mark("spec.objectives", "spec.objectives")
         b.mark("spec.objectives[0]", old)
         metadata = b.copy(data.get("metadata"), "metadata", "metadata")
-        if isinstance(metadata, dict) and len(objectives) > 1 and isinstance(name, str):
-            # One v1 SLO per objective: the objective's name (or its position) tells them apart.
-            suffix = objective.get("name") if isinstance(objective, dict) else None
-            slug = re.sub(r"[^a-z0-9]+", "-", str(suffix or (objective or {}).get("displayName") or i).lower())
-            metadata = {**metadata, "name": f"{name}-{slug.strip('-') or i}"}
+        if isinstance(metadata, dict) and isinstance(name, str):
+            # One v1 SLO per objective, named as Sloth (which reads v1alpha) names them: <name>-<index>.
+            metadata = {**metadata, "name": f"{name}-{i}"}
         b.mark("", "")
         b.mark("apiVersion", "apiVersion")
         b.mark("kind", "kind")

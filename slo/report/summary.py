@@ -70,9 +70,13 @@ def _name(row: Row) -> str:
     return f"{row.service}/{row.slo}"
 
 
-def _one(row: Row) -> str:
+def _one(row: Row, report: Report) -> str:
     status, target = row.status, objective_text(row.objective)
     spent = spent_text(row)
+    period = report.period
+    if spent and period.running and period.asked_end is not None and row.unit == "slices":
+        whole = (1 - row.objective) * (period.asked_end - period.start).total_seconds() / 60
+        spent += f" so far ({duration_text(whole)} in the whole {'month' if period.month else 'period'})"
     if status == "breached":
         return f"{_name(row)} missed {target}" + (f": {spent}" if spent else "")
     if status == "at-risk":
@@ -100,7 +104,7 @@ def lines(report: Report) -> list[Line]:
         elif status == "ok":
             text = names + (" met its objective" if len(rows) == 1 else " met their objectives")
         else:
-            text = "; ".join(_one(r) for r in rows)
+            text = "; ".join(_one(r, report) for r in rows)
         out.append(Line(status, heading, text))
     return out
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import textwrap
 import time
 import urllib.request
@@ -114,19 +115,24 @@ class Synthetic:
 
     def samples(self, t: float) -> Iterator[tuple[str, dict[str, str], float, str]]:
         up = t - self.origin
-        checkout = {"job": "shop", "handler": "/checkout"}
+        checkout = {"job": "shop", "instance": "app-1", "handler": "/checkout"}
         yield "http_requests_total", {**checkout, "code": "200"}, 9.995 * up, "counter"
         yield "http_requests_total", {**checkout, "code": "500"}, 0.005 * up, "counter"
         for le, share in BUCKETS:
             yield "http_request_duration_seconds_bucket", {**checkout, "le": le}, 10 * share * up, "gauge"
         yield "http_request_duration_seconds_count", checkout, 10 * up, "gauge"
-        broken = {"job": "shop", "handler": "/broken"}
+        broken = {"job": "shop", "instance": "app-1", "handler": "/broken"}
         yield "http_requests_total", {**broken, "code": "200"}, 0.5 * up, "counter"
         yield "http_requests_total", {**broken, "code": "500"}, 0.5 * up, "counter"
         busy = min(t, self.quiet_from) - self.origin
         quiet = max(0.0, t - self.quiet_from)
-        yield "http_requests_total", {"job": "quiet", "code": "200"}, 10 * busy + quiet * 2 / 3600, "counter"
-        yield "http_requests_total", {"job": "quiet", "code": "500"}, 0.0, "counter"
+        yield (
+            "http_requests_total",
+            {"job": "quiet", "instance": "app-2", "code": "200"},
+            10 * busy + quiet * 2 / 3600,
+            "counter",
+        )
+        yield "http_requests_total", {"job": "quiet", "instance": "app-2", "code": "500"}, 0.0, "counter"
         yield "probe_success", {"job": "blackbox", "instance": "shop"}, 1.0, "gauge"
 
     def history(self, end: float) -> list[Series]:
@@ -269,10 +275,10 @@ def test_faults_are_each_found_with_their_message(world: World) -> None:
     else:
         assert "a single error burns" in fast and "so one failed request fires it" in fast
     (never,) = messages(doc, "objective", "faults/ambitious")
-    assert "objective 99.99% was never met in 10 days of history" in never
+    assert re.search(r"objective 99\.99% was never met in 1[01] days of history", never), never
     assert "99.95%" in never
-    not_loaded = messages(doc, "rules")
-    assert any("rules/faults.rules.yml is not loaded" in m for m in not_loaded), not_loaded
+    (not_loaded,) = messages(doc, "rules", "rules/faults.rules.yml")
+    assert "not loaded: none of its 8 rule group(s) (slo:faults:typo, slo:faults:typo:long," in not_loaded
     # The correct parts of the faulty definitions are not reported.
     assert not messages(doc, "selector", "faults/quiet") and not messages(doc, "traffic", "faults/typo")
     assert not messages(doc, "objective", "faults/quiet")

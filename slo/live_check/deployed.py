@@ -158,6 +158,10 @@ def parse_time(text: str) -> datetime | None:
     return datetime.fromisoformat(f"{m.group(1)}{frac}{zone}").astimezone(UTC)
 
 
+def _listing(names: list[str], limit: int = 4) -> str:
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def owned_prefixes(services: Iterable[Service]) -> tuple[str, ...]:
     """Group-name prefixes the generator uses for these services."""
     out: list[str] = []
@@ -176,7 +180,26 @@ def check_groups(
         by_name.setdefault(str(group.get("name")), []).append(group)
     generated = generated_groups(files)
     names = {g.name for g in generated}
+    unloaded_files = {
+        path
+        for path in {g.path for g in generated}
+        if not any(by_name.get(g.name) for g in generated if g.path == path)
+    }
+    for path in sorted(unloaded_files):
+        groups = [g.name for g in generated if g.path == path]
+        findings.append(
+            Finding(
+                "error",
+                "rules",
+                path,
+                f"not loaded: none of its {len(groups)} rule group(s) ({_listing(groups)}) runs, so these SLOs "
+                "record nothing and cannot alert",
+                f"add {path} to rule_files (or apply rules/kubernetes/) and reload Prometheus",
+            )
+        )
     for gen in generated:
+        if gen.path in unloaded_files:
+            continue
         loaded = by_name.get(gen.name, [])
         if not loaded:
             findings.append(
@@ -185,7 +208,7 @@ def check_groups(
                     "rules",
                     gen.name,
                     f"rule group from {gen.path} is not loaded: its recording rules and alerts do not run",
-                    f"add {gen.path} to rule_files (or apply rules/kubernetes/) and reload Prometheus",
+                    f"deploy the freshly generated {gen.path} and reload Prometheus",
                 )
             )
             continue
@@ -362,7 +385,10 @@ def check_alerts(alerts: list[Mapping[str, Any]], defs: Definitions) -> list[Fin
         name = labels.get("alertname", "?")
         what = ", ".join(f"{k}={labels[k]}" for k in ("slo", "tier", "severity") if k in labels)
         since = alert.get("activeAt", "?")
-        value = alert.get("value")
+        try:
+            value = f"{float(alert.get('value')):.4g}"
+        except (TypeError, ValueError):
+            value = str(alert.get("value"))
         subject = f"{labels.get('service')}/{labels['slo']}" if "slo" in labels else str(labels.get("service"))
         if state == "firing":
             severity = "error" if labels.get("severity") == "critical" else "warning"

@@ -450,3 +450,199 @@ def test_every_wrong_type_at_every_level_is_a_located_spec_error() -> None:
                 assert problem.file.startswith(str(DATA / "split")), problem
         count += 1
     assert count == 3 * sum(1 for d in docs for p in _paths(d.data) if p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions, lists, alert objects, aggregated queries, warnings (issue 16)
+
+V1_SLO = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: availability
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  indicator:
+    metadata:
+      name: errors
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="shop",code=~"5.."}
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="shop"}
+  objectives:
+    - target: 0.999
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "slo.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_alert_objects_are_ignored_with_warnings_naming_them() -> None:
+    defs = load([DATA / "slo-alert-policies.yaml", DATA / "alert-policy.yaml"])
+    assert len(defs.services) == 1
+    text = [str(w) for w in defs.warnings]
+    assert any("AlertPolicy 'page-on-burn' ignored" in w and w.startswith(f"{DATA}/alert-policy.yaml:2:") for w in text)
+    assert any("alertPolicies 'page-on-burn' ignored" in w for w in text)
+
+
+def test_readme_alert_objects_never_refuse_an_slo(tmp_path: Path) -> None:
+    readme = DATA / "upstream" / "readme"
+    alert_files = sorted(readme.glob("alert*.yaml")) + sorted(readme.glob("notification-*.yaml"))
+    defs = load([_write(tmp_path, V1_SLO), *alert_files])
+    assert [s.name for s in defs.services] == ["shop"]
+    assert len(defs.warnings) == len(alert_files)
+
+
+def test_a_top_level_list_of_documents(tmp_path: Path) -> None:
+    indented = "\n".join(("- " if i == 0 else "  ") + line for i, line in enumerate(V1_SLO.splitlines()))
+    second = indented.replace("name: availability", "name: other").replace("- apiVersion", "- apiVersion", 1)
+    defs = load([_write(tmp_path, indented + "\n" + second + "\n")])
+    assert [s.name for s in defs.services[0].slos] == ["availability", "other"]
+    # Problems in a list item keep the item's index and line.
+    found = problems(_write(tmp_path, indented.replace("target: 0.999", "target: 99.9") + "\n"))
+    assert found == [
+        f"{tmp_path}/slo.yaml:25: [0].spec.objectives[0].target: must be a fraction between 0 and 1 such as 0.999 "
+        "(targetPercent takes 99.9), got 99.9"
+    ]
+
+
+def test_aggregated_counter_queries_are_the_counter(tmp_path: Path) -> None:
+    text = V1_SLO.replace(
+        'query: http_requests_total{job="shop",code=~"5.."}', 'query: sum(http_requests_total{job="shop",code=~"5.."})'
+    )
+    text = text.replace(
+        'query: http_requests_total{job="shop"}', 'query: sum(rate(http_requests_total{job="shop"}[{{.window}}]))'
+    )
+    [service] = load([_write(tmp_path, text)]).services
+    assert service.slos[0].sli == RatioSLI(
+        total=sel("http_requests_total", job="shop"),
+        bad=Selector("http_requests_total", (Matcher("code", "=~", "5.."), Matcher("job", "=", "shop"))),
+    )
+
+
+def test_unknown_metric_source_keys_are_warned_and_ignored(tmp_path: Path) -> None:
+    text = V1_SLO.replace(
+        '              query: http_requests_total{job="shop"}\n',
+        '              query: http_requests_total{job="shop"}\n              dimensions: [region]\n',
+    )
+    defs = load([_write(tmp_path, text)])
+    [warning] = defs.warnings
+    assert str(warning) == (
+        f"{tmp_path}/slo.yaml:22: spec.indicator.spec.ratioMetric.total.metricSource.spec: metricSource key(s) "
+        "'dimensions' ignored: only 'query' is read (put label filters into the query)"
+    )
+
+
+def test_unknown_keys_do_not_stop_the_semantic_checks(tmp_path: Path) -> None:
+    text = V1_SLO.replace("  service: shop\n", "  service: shop\n  colour: blue\n").replace(
+        "target: 0.999", "target: 101"
+    )
+    found = problems(_write(tmp_path, text))
+    assert any("spec: unknown key 'colour'" in p for p in found), found
+    assert any("spec.objectives[0].target: must be a fraction between 0 and 1" in p for p in found), found
+
+
+def test_v1alpha_as_sloth_reads_it() -> None:
+    sloth_examples = Path(__file__).parent / "data" / "sloth" / "upstream" / "examples"
+    [service] = load([sloth_examples / "openslo-getting-started.yml"]).services
+    [slo] = service.slos
+    assert (service.name, slo.name, slo.objective) == ("my-service", "sloth-slo-my-service-0", 0.999)
+    assert slo.period == Rolling(Duration.parse("30d"))
+    assert isinstance(slo.sli, RatioSLI) and slo.sli.good is not None
+    assert slo.sli.total == sel("http_request_duration_seconds_count", job="myservice")
+
+
+def test_v2alpha_draft_maps_where_it_can_and_says_it_is_a_draft(tmp_path: Path) -> None:
+    text = """\
+apiVersion: openslo.com/v2alpha
+kind: DataSource
+metadata:
+  name: prom
+spec:
+  type: Prometheus
+---
+apiVersion: openslo.com/v2alpha
+kind: SLO
+metadata:
+  name: availability
+spec:
+  service: shop
+  budgetingMethod: Occurrences
+  sli:
+    metadata:
+      name: errors
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          dataSourceRef: prom
+          spec:
+            query: http_requests_total{job="shop",code=~"5.."}
+        total:
+          dataSourceRef: prom
+          spec:
+            query: http_requests_total{job="shop"}
+  objectives:
+    - target: 0.999
+"""
+    defs = load([_write(tmp_path, text)])
+    [service] = defs.services
+    assert service.slos[0].sli.total == sel("http_requests_total", job="shop")
+    assert all("openslo.com/v2alpha is a draft" in str(w) for w in defs.warnings) and len(defs.warnings) == 2
+    found = problems(
+        _write(
+            tmp_path,
+            text.replace(
+                'dataSourceRef: prom\n          spec:\n            query: http_requests_total{job="shop"}',
+                'dataSourceRef: nope\n          spec:\n            query: http_requests_total{job="shop"}',
+            ),
+        )
+    )
+    assert found == [
+        f"{tmp_path}/slo.yaml:26: spec.indicator.spec.ratioMetric.total.metricSource.metricSourceRef: no DataSource "
+        "named 'nope' (known: prom)"
+    ]
+
+
+def test_a_file_without_an_slo_is_a_clear_message_and_generate_does_not_crash(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    source = DATA / "upstream" / "readme" / "datasource-cloudwatch.yaml"
+    found = problems(source)
+    assert found == [
+        f"{source}: no SLO found: these sources hold only supporting documents (e.g. an OpenSLO DataSource or "
+        "AlertPolicy, a Sloth AlertWindows); add the files that define the SLOs"
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", "from slo.cli import main; main()", "generate", str(source), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "no SLO found" in done.stderr and "Traceback" not in done.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_upstream_openslo_files_are_refused_only_for_non_prometheus_sources() -> None:
+    from tests.upstream import files, shown, try_load
+
+    for path in files("openslo"):
+        result = try_load([path])
+        assert isinstance(result, list), shown(path, "openslo")
+        reasons = ("no SLO found", "only Prometheus", "RatioTimeslices", "missing required key")
+        assert any(r in result[0] for r in reasons), result

@@ -397,3 +397,61 @@ def test_chart_axes_are_readable_from_an_hour_to_a_quarter(hours: int) -> None:
     # The burn-down line ends where the data end, not at the period's end.
     line = burn_down_figure(row, period).axes[0].get_lines()[0]
     assert pd.Timestamp(line.get_xdata()[-1]) == row.burn_down.index[-1]
+
+
+# -- the running period, the server's own words, the summary ------------------------------------------
+
+
+def test_the_running_month_ends_at_now_and_a_future_one_is_an_input_error() -> None:
+    now = datetime(2026, 12, 1, 19, 47, 31, tzinfo=UTC)
+    running = resolve("2026-12", None, None, "UTC", now)
+    assert running.end == datetime(2026, 12, 1, 19, 45, tzinfo=UTC) and running.running
+    assert running.label == "2026-12 month-to-date" and running.asked_end == datetime(2027, 1, 1, tzinfo=UTC)
+    assert running.previous().label == "2026-11" and not running.previous().running
+    assert running.as_json()["running"] is True
+    assert "up to 2026-12-01 19:45" in running.title
+    assert not resolve("2026-11", None, None, "UTC", now).running  # a past month is whole
+    just_begun = resolve("2026-12", None, None, "UTC", datetime(2026, 12, 1, 0, 3, 10, tzinfo=UTC))
+    assert just_begun.seconds == 180  # whole minutes in the first five
+    for month, moment in (("2027-01", now), ("2026-12", datetime(2026, 12, 1, 0, 0, 30, tzinfo=UTC))):
+        with pytest.raises(SpecError, match="nothing to report yet"):
+            resolve(month, None, None, "UTC", moment)
+    span = resolve(None, "2026-12-01T10:00Z", "2026-12-02T10:00Z", "UTC", now)
+    assert span.running and span.end == datetime(2026, 12, 1, 19, 45, tzinfo=UTC) and "now" in span.title
+
+
+def test_retention_and_engine_from_the_servers_own_words() -> None:
+    from slo.report.server import ServerInfo, prometheus_duration, retention_notes, vm_retention
+
+    assert prometheus_duration("15d") == 15 * 86400 and prometheus_duration("1y2w") == (365 + 14) * 86400
+    assert prometheus_duration("15d or 1GiB") is None and prometheus_duration("") is None
+    assert vm_retention("1") == 31 * 86400 and vm_retention("100y") == 100 * 365 * 86400
+    assert vm_retention("14d") == 14 * 86400 and vm_retention("0.5") == 15.5 * 86400 and vm_retention("x") is None
+    info = ServerInfo("prometheus", "2.42.0", "15d", 15 * 86400.0, "--storage.tsdb.retention.time")
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    (note,) = retention_notes(info, [month_period("2026-11")], now)
+    assert note.startswith("Prometheus 2.42.0 keeps 15d of data (--storage.tsdb.retention.time), but 2026-11 starts")
+    assert "starts 30 days ago: its first 16 days are gone" in note and "Thanos, Mimir, VictoriaMetrics" in note
+    assert retention_notes(info, [resolve("2026-12", None, None, "UTC", now)], now) == []
+    assert retention_notes(ServerInfo(), [month_period("2020-01")], now) == []  # unknown retention: no guess
+
+
+def test_summary_groups_breached_first_in_time_or_events() -> None:
+    from slo.report.summary import lines
+
+    up = compute.Row("shop", "uptime", "uptime", 0.999, "slices", sli=1 - 65 / 44640, good=44640 - 65)
+    up.total, up.coverage, up.slice_seconds = 44640, 1.0, 60
+    avail = compute.Row("shop", "availability", "ratio", 0.999, "events", sli=0.998, good=998_000, total=1e6)
+    avail.coverage = 1.0
+    fine = compute.Row("shop", "latency", "latency", 0.95, "events", sli=0.99, good=99, total=100, coverage=1.0)
+    gone = compute.Row("shop", "absent", "ratio", 0.99, "events")
+    thin_ = compute.Row("shop", "thin", "ratio", 0.99, "events", sli=1.0, good=10, total=10, coverage=0.5)
+    month = month_period("2026-10")
+    got = [(x.status, x.heading, x.text) for x in lines(compute.Report(month, [fine, gone, thin_, avail, up]))]
+    assert [g[1] for g in got] == ["BREACHED (2)", "NOT ENOUGH DATA (1)", "NO DATA (1)", "OK (1)"]
+    assert got[0][2] == (
+        "shop/availability missed 99.9%: 2,000 failed events against 1,000 allowed; "
+        "shop/uptime missed 99.9%: 65 min down against 45 min allowed"
+    )
+    assert got[1][2].startswith("shop/thin has data for 50% of the period only (needs 90%)")
+    assert got[3][2] == "shop/latency met its objective"

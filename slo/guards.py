@@ -137,6 +137,11 @@ def coverage_series(service: Service, slo: SLO) -> str:
     return str(series(TOTAL_RATE, service, slo))
 
 
+def cold_start_scaled(slo: SLO, window: Duration) -> bool:
+    """Whether a long window is derived from recorded series and so scaled by its coverage."""
+    return window not in raw_windows(slo) and window > BASE_WINDOW
+
+
 def coverage(service: Service, slo: SLO, window: Duration) -> str | None:
     """PromQL: the share of ``window`` the recorded series cover, in [0, 1]; None for raw windows.
 
@@ -145,7 +150,7 @@ def coverage(service: Service, slo: SLO, window: Duration) -> str | None:
     Scaling a derived window's error ratio by it counts missing history as healthy: at constant
     traffic the product is the budget actually spent, the quantity the policy is written in.
     """
-    if window in raw_windows(slo) or window <= BASE_WINDOW:
+    if not cold_start_scaled(slo, window):
         return None
     rec = coverage_series(service, slo)
     ratio = window.seconds / BASE_WINDOW.seconds

@@ -8,7 +8,18 @@ from slo.commands.backfill import backfill
 from slo.commands.backtest import backtest
 from slo.commands.check import check
 from slo.commands.demo import demo
+from slo.commands.explain import explain
 from slo.commands.generate import generate, test_command, validate
 from slo.report.cli import report
 
-COMMANDS: tuple[click.Command, ...] = (validate, generate, test_command, report, check, demo, backfill, backtest)
+COMMANDS: tuple[click.Command, ...] = (
+    validate,
+    explain,
+    generate,
+    test_command,
+    report,
+    check,
+    demo,
+    backfill,
+    backtest,
+)

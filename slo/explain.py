@@ -131,8 +131,8 @@ def _tier_lines(slo: SLO, t: dict[str, Any]) -> list[str]:
     measure = "failed probe time" if guards.is_probe(slo) else "bad slices" if slo.unit == "slices" else "bad events"
     lines = [
         f"  {t['tier']} ({t['severity']}, {kind}): fires when the share of {measure} exceeds "
-        f"{_pct(t['bad_fraction'])} over {t['long_window']} and over {t['short_window']} (burn {t['factor']:g}x: {_pct(t['budget_spent'])} of the "
-        f"budget within {t['long_window']})."
+        f"{_pct(t['bad_fraction'])} over {t['long_window']} and over {t['short_window']} "
+        f"(burn {t['factor']:g}x: {_pct(t['budget_spent'])} of the budget within {t['long_window']})."
     ]
     if t["total_outage_minutes"] is None:
         lines.append("    A total outage cannot fire it: the threshold exceeds a 100% error ratio.")

@@ -28,6 +28,11 @@ from slo.report.client import Connection
     metavar="SOURCE",
     help="Other definitions (e.g. the base branch's): replay both, show the difference (repeatable).",
 )
+@click.option(
+    "--warmup",
+    metavar="D",
+    help="History evaluated before the window (default: the longest window the alerts read, e.g. 3d).",
+)
 @click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically) instead of stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
@@ -39,6 +44,7 @@ def backtest(
     start: str | None,
     end: str | None,
     against: tuple[str, ...],
+    warmup: str | None,
     fmt: str,
     output: str | None,
     quiet: bool,
@@ -79,6 +85,10 @@ def backtest(
         raise SpecError(f"--end ({iso(last)}) must be after --start ({iso(first)})")
     if last > now + 60:
         raise SpecError(f"--end ({iso(last)}) is in the future")
+    try:
+        warm = Duration.parse(warmup).seconds if warmup else None
+    except ValueError as exc:
+        raise SpecError(f"--warmup: {exc}") from None
     defs = definitions(sources)
     base_defs = definitions(against) if against else None
     binary("promtool")
@@ -88,13 +98,13 @@ def backtest(
     try:
         with Client(conn) as client, progress_bar(not quiet) as bar:
             if base_defs is None:
-                alerts = run.backtest(client, defs, docs, window, bar)
+                alerts = run.backtest(client, defs, docs, window, bar, warmup=warm)
                 result = Result(first, last, alerts, sum(len(s.slos) for s in defs.services))
             else:
                 base_docs = run.rule_docs(base_defs)
                 groups = run.changed_groups(docs, base_docs)
-                head = run.backtest(client, defs, run.only_groups(docs, groups), window, bar)
-                base = run.backtest(client, base_defs, run.only_groups(base_docs, groups), window, bar)
+                head = run.backtest(client, defs, run.only_groups(docs, groups), window, bar, warmup=warm)
+                base = run.backtest(client, base_defs, run.only_groups(base_docs, groups), window, bar, warmup=warm)
                 compared = run.slos_of(docs, groups) | run.slos_of(base_docs, groups)
                 changes = diff.compare(head, base, last)
                 head_slos = {k: v[1] for k, v in run.slo_index(defs).items()}

@@ -1,0 +1,228 @@
+"""``slo backtest`` against the alerts a real Prometheus fires live over the same data.
+
+A live Prometheus scrapes a synthetic endpoint every second and evaluates the generated rules (group
+intervals shortened to 2 s, so a 45-second run holds some twenty evaluations) while an outage makes a
+burn tier fire after its ``for`` and a vanished series fires the absent alert and resolves it again
+after ``keep_firing_for``-free flapping. The backtest of the same window, against the same server,
+must list exactly the alerts Prometheus recorded in ``ALERTS``, starting and ending within an
+evaluation or two of Prometheus' own (its evaluation ticks are offset from the backtest's grid).
+The ``states`` machine is also checked tick by tick against Prometheus' documented semantics.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generators.prometheus_rules import rule_file
+from slo.backtest import run
+from slo.backtest.evaluate import Client
+from slo.backtest.replay import FiredAlert, states
+from slo.dsl import availability, policy, regex, service
+from slo.loaders import Definitions
+from slo.localstack import (
+    MetricsEndpoint,
+    PrometheusServer,
+    Series,
+    backfill_openmetrics,
+    exposition,
+    write_openmetrics,
+    write_rules,
+)
+from slo.model import tier
+from slo.report.client import Connection
+from tests.conftest import require
+
+pytestmark = pytest.mark.integration
+
+INTERVAL = 2
+RATE = 20.0  # requests per second per job
+LIVE = 46  # seconds of live evaluation
+
+
+# ---------------------------------------------------------------------------------------------
+# The state machine, tick by tick
+
+
+def test_for_waits_and_fires_on_the_tick_it_is_reached() -> None:
+    ticks = list(range(0, 100, 10))
+    active = {t: 1.0 for t in (20, 30, 40, 50)}
+    assert states(ticks, active, 0, 0) == [(20, 60, 1.0)]
+    assert states(ticks, active, 20, 0) == [(40, 60, 1.0)]  # pending at 20, 20s later: firing at 40
+    assert states(ticks, active, 30, 0) == [(50, 60, 1.0)]
+    assert states(ticks, active, 40, 0) == []  # resolved before it could fire
+
+
+def test_keep_firing_for_bridges_gaps_and_resolves_late() -> None:
+    ticks = list(range(0, 200, 10))
+    active = {20: 2.0, 30: 5.0, 60: 3.0, 150: 1.0}
+    # Without keep_firing_for: three alerts. With 30s: the gap 40..50 is bridged, the one after 60 is not.
+    assert states(ticks, active, 0, 0) == [(20, 40, 5.0), (60, 70, 3.0), (150, 160, 1.0)]
+    assert states(ticks, active, 0, 30) == [(20, 100, 5.0), (150, 190, 1.0)]
+    # A pending alert that goes inactive never fires, keep_firing_for or not.
+    assert states(ticks, {20: 1.0, 40: 1.0}, 15, 100) == []
+
+
+def test_still_firing_at_the_end_has_no_end() -> None:
+    assert states([0, 10, 20], {10: 1.0, 20: math.nan}, 0, 0) == [(10, None, 1.0)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Live Prometheus vs backtest
+
+
+class Traffic:
+    """Analytic counters: ``RATE`` requests/s per job, 0.1% errors, 100% during ``outage``; ``hidden`` drops a job."""
+
+    def __init__(self, origin: float) -> None:
+        self.origin = origin
+        self.outage: tuple[float, float] | None = None
+        self.hidden: tuple[float, float] | None = None
+        self._lock = threading.Lock()
+
+    def counters(self, job: str, t: float) -> tuple[float, float]:
+        total = RATE * (t - self.origin)
+        bad = total * 0.001
+        if job == "shop" and self.outage is not None:
+            lo, hi = self.outage
+            bad += RATE * 0.999 * max(0.0, min(t, hi) - lo)
+        return total - bad, bad
+
+    def render(self) -> str:
+        now = time.time()
+        samples = []
+        with self._lock:
+            for job in ("shop", "batch"):
+                if job == "batch" and self.hidden and self.hidden[0] <= now < self.hidden[1]:
+                    continue
+                ok, bad = self.counters(job, now)
+                samples.append(("http_requests_total", {"job": job, "code": "200"}, ok))
+                samples.append(("http_requests_total", {"job": job, "code": "500"}, bad))
+        return exposition(samples)
+
+    def history(self, start: int, end: int, instance: str, step: int = 15) -> list[Series]:
+        """The same counters as scraped later (``instance`` is the endpoint's), so they continue."""
+        out = []
+        for job in ("shop", "batch"):
+            times = range(start, end + 1, step)
+            ok = [(t, self.counters(job, t)[0]) for t in times]
+            bad = [(t, self.counters(job, t)[1]) for t in times]
+            for code, samples in (("200", ok), ("500", bad)):
+                out.append(Series("http_requests_total", {"job": job, "code": code, "instance": instance}, samples))
+        return out
+
+
+FAST = policy(tiers=[tier("page", "critical", "5m", "1m", 0.001, for_="6s")], keep_firing_for=None, absent_for="6s")
+DEFS = Definitions(
+    services=(
+        service(
+            "live",
+            availability(
+                "shop", 99, "http_requests_total", errors={"code": regex("5..")}, labels={"job": "shop"}, alerting=FAST
+            ),
+            availability(
+                "batch",
+                99,
+                "http_requests_total",
+                errors={"code": regex("5..")},
+                labels={"job": "batch"},
+                alerting=FAST,
+            ),
+        ),
+    ),
+    origins=(),
+)
+
+
+def fast_rules(defs: Definitions) -> dict[str, Any]:
+    """The generated rules with every group evaluated every ``INTERVAL`` seconds (rules otherwise verbatim)."""
+    doc = copy.deepcopy(rule_file(defs.services[0]))
+    for group in doc["groups"]:
+        group["interval"] = f"{INTERVAL}s"
+    return doc
+
+
+@dataclass
+class Live:
+    server: PrometheusServer
+    start: int
+    end: int
+    doc: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    require("prometheus")
+    require("promtool")
+    tmp = tmp_path_factory.mktemp("backtest-live")
+    now = int(time.time())
+    traffic = Traffic(origin=now - 3600)
+    doc = fast_rules(DEFS)
+    rules = write_rules(doc, tmp / "live.rules.yml")
+    with MetricsEndpoint(traffic.render) as endpoint:
+        om = tmp / "history.om"
+        write_openmetrics(traffic.history(now - 1800, now - 15, endpoint.target), om)
+        backfill_openmetrics(om, tmp / "data")
+        server = PrometheusServer(
+            tmp / "data",
+            rule_files=[rules],
+            scrape_configs=[endpoint.scrape_config("synthetic", "1s")],
+            evaluation_interval=f"{INTERVAL}s",
+            scrape_interval="1s",
+            max_runtime=600,
+        )
+        with server:
+            start = int(time.time()) + 1
+            with traffic._lock:
+                traffic.outage = (start + 4.0, start + 60.0)
+                traffic.hidden = (start + 8.0, start + 22.0)
+            time.sleep(max(0.0, start + LIVE - time.time()))
+            end = int(time.time()) - 1
+            yield Live(server, start, end, doc)
+
+
+def live_alerts(live: Live) -> list[tuple[tuple[str, str, str], float, float | None]]:
+    """What Prometheus itself recorded: firing spans from its ``ALERTS`` series, sampled every second."""
+    out = []
+    for labels, points in live.server.query_range('ALERTS{alertstate="firing"}', live.start, live.end, 1):
+        times = [t for t, _ in points]
+        runs: list[list[float]] = []
+        for t in times:
+            if runs and t - runs[-1][-1] <= 1.0:
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+        for r in runs:
+            end = None if r[-1] >= live.end else r[-1] + 1
+            out.append(((labels["alertname"], labels["slo"], labels.get("tier", "")), r[0], end))
+    return sorted(out, key=lambda a: (a[1], a[0]))
+
+
+def test_backtest_lists_exactly_the_alerts_prometheus_fired_live(live: Live, tmp_path: Path) -> None:
+    expected = live_alerts(live)
+    with Client(Connection(url=live.server.url)) as client:
+        fired: list[FiredAlert] = run.backtest(
+            client, DEFS, [("live", live.doc)], run.Window(live.start, live.end), lambda *_: None, warmup=900
+        )
+    got = sorted((((a.alertname, a.slo, a.tier), a.start, a.end) for a in fired), key=lambda a: (a[1], a[0]))
+    print("\nlive:    ", expected, "\nbacktest:", got)
+    names = {a[0] for a in expected}
+    assert names == {("SLOErrorBudgetBurn", "shop", "page"), ("SLOMetricAbsent", "batch", "")}, expected
+    assert [a[0] for a in got] == [a[0] for a in expected]
+    slack = 2 * INTERVAL + 1  # Prometheus' ticks are offset from the grid; ALERTS is sampled each second
+    for (_, live_start, live_end), (_, start, end) in zip(expected, got, strict=True):
+        assert abs(start - live_start) <= slack, (start, live_start)
+        assert (end is None) == (live_end is None), (end, live_end)
+        if end is not None and live_end is not None:
+            assert abs(end - live_end) <= slack, (end, live_end)
+    page = next(a for a in fired if a.tier == "page")
+    assert page.severity == "critical" and page.peak_burn_rate is not None and page.peak_burn_rate > 8.64
+    assert page.budget_spent is not None and page.budget_spent > 0

@@ -59,7 +59,39 @@ def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
         if not isinstance(window, Duration):
             raise TypeError(f"increase over a template needs a fixed window, got {window!r}")
         return f"{expr} * {window.seconds}"
+    if fn == EXTRAPOLATED_INCREASE:
+        if not isinstance(window, Duration):
+            raise TypeError(f"{EXTRAPOLATED_INCREASE} needs a fixed window, got {window!r}")
+        return f"sum({extrapolated_increase(source.render(), window)})"
     return f"sum({fn}({source.render()}[{window}]))"
+
+
+EXTRAPOLATED_INCREASE = "extrapolated_increase"  # not a server function: see extrapolated_increase()
+
+
+def extrapolated_increase(series: str, window: Duration) -> str:
+    """Prometheus 2.x's ``increase(series[window])`` for engines that compute increase differently.
+
+    VictoriaMetrics' ``increase`` starts from the sample before the window and its
+    ``increase_prometheus`` does not extrapolate; this rebuilds Prometheus' result from rollups
+    both engines have: the increase between the first and last sample in the closed window
+    ``[t - window, t]`` (a millisecond longer than ``window``, left-open), extrapolated to the
+    window's edges when the samples reach within 1.1 average intervals of them (else by half an
+    interval), never below the counter's zero point. Per series; a single sample gives nothing.
+    """
+    w = f"[{window.seconds * 1000 + 1}ms]"
+    delta = f"increase_prometheus({series}{w})"
+    first_t, last_t = f"tfirst_over_time({series}{w})", f"tlast_over_time({series}{w})"
+    sampled = f"({last_t} - {first_t})"
+    average = f"({sampled} / (count_over_time({series}{w}) - 1))"
+    to_start = f"({first_t} - (time() - {window.seconds}))"
+    to_zero = f"({sampled} * clamp_min(first_over_time({series}{w}), 0) / {delta})"
+    to_start = f"(({to_zero} < {to_start}) or {to_start})"  # the smaller: a counter starts at zero
+    to_end = f"(time() - {last_t})"
+    limit = f"({average} * 1.1)"
+    start = f"(({to_start} < {limit}) or ({average} / 2))"
+    end = f"(({to_end} < {limit}) or ({average} / 2))"
+    return f"({delta} * ({sampled} + {start} + {end}) / {sampled})"
 
 
 def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
@@ -124,13 +156,13 @@ def error_ratio(slo: SLO, window: Duration | str) -> str:
 
 
 def slice_error_ratio(
-    slo: SLO, at_window: Duration | str | None = None, *, finite_only: bool = False, counter_fn: str = "rate"
+    slo: SLO, at_window: Duration | None = None, *, finite_only: bool = False, counter_fn: str = "rate"
 ) -> str:
     """The error ratio within one slice (the slice's own window unless ``at_window`` is given).
 
     ``finite_only`` (reports) drops slices whose ratio or total is NaN or ±Inf — a NaN compares
     false, so ``> bool`` would otherwise call such a slice good. ``counter_fn`` may name another
-    counter function whose ratio equals rate's (VictoriaMetrics' ``increase_prometheus``).
+    counter function whose ratio equals rate's (:data:`EXTRAPOLATED_INCREASE` for VictoriaMetrics).
     """
     sli = slo.sli
     if not isinstance(sli, TimeSliceSLI):
@@ -265,7 +297,7 @@ def probe_success_ratio(slo: SLO, window: Duration | str) -> str:
 # Report queries: the same SLI math, shaped for one report evaluated at explicit instants.
 
 
-def report_slice_bad(slo: SLO, counter_fn: str = "rate", counter_window: str | None = None) -> str:
+def report_slice_bad(slo: SLO, counter_fn: str = "rate") -> str:
     """:func:`slice_bad` for a range query stepping slice by slice: each sample lands in one slice.
 
     Counter slices keep the slice's own window (``rate`` needs the sample at the slice's start as its
@@ -273,8 +305,8 @@ def report_slice_bad(slo: SLO, counter_fn: str = "rate", counter_window: str | N
     both neighbours: the window is left-open, one millisecond short of the slice, which gives
     ``(t - slice, t]`` on Prometheus 2.x, 3.x and VictoriaMetrics alike. A slice whose ratio is NaN or
     infinite (such samples in the source series) has no verdict: no data, not good.
-    ``counter_fn``/``counter_window`` let a report ask VictoriaMetrics for Prometheus' semantics
-    (``increase_prometheus`` over the slice closed at its start, as Prometheus 2.x reads ``[5m]``).
+    ``counter_fn`` lets a report ask VictoriaMetrics for Prometheus' reading of counter slices
+    (:data:`EXTRAPOLATED_INCREASE`).
     """
     sli = slo.sli
     if not isinstance(sli, TimeSliceSLI):
@@ -283,7 +315,7 @@ def report_slice_bad(slo: SLO, counter_fn: str = "rate", counter_window: str | N
         window = f"{sli.slice.seconds * 1000 - 1}ms"
         ratio = finite(f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))")
     else:
-        ratio = slice_error_ratio(slo, counter_window, finite_only=True, counter_fn=counter_fn)
+        ratio = slice_error_ratio(slo, finite_only=True, counter_fn=counter_fn)
     return f"{ratio} > bool {slice_threshold(slo):g}"
 
 

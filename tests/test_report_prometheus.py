@@ -171,6 +171,23 @@ def test_victoriametrics_report_matches_truth(victoria: VictoriaMetrics, slos_fi
     check_truth(json.loads(out), world.truth)
 
 
+def test_victoriametrics_gives_prometheus_figures(
+    prometheus: PrometheusServer, victoria: VictoriaMetrics, slos_file: Path
+) -> None:
+    """The whole month (reset, gap, late series, idle hour): every figure of every SLO equal on both."""
+    code, out, err = run(prometheus.url, slos_file, "--format", "json")
+    assert code == 0, err
+    prom = by_name(json.loads(out))
+    code, out, err = run(victoria.url, slos_file, "--format", "json")
+    assert code == 0, err
+    vm = by_name(json.loads(out))
+    for name, p in prom.items():
+        v = vm[name]
+        for key in ("sli", "good", "total", "coverage", "error_budget_remaining"):
+            assert (v[key] is None and p[key] is None) or v[key] == pytest.approx(p[key], rel=1e-9), (name, key)
+        assert v["status"] == p["status"] and (v["worst_day"] or {}).get("date") == (p["worst_day"] or {}).get("date")
+
+
 def test_other_formats_agree(prometheus: PrometheusServer, slos_file: Path, tmp_path: Path) -> None:
     code, out, err = run(prometheus.url, slos_file, "--format", "json", "--compare-previous")
     assert code == 0, err

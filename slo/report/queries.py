@@ -59,21 +59,18 @@ class Dialect:
     """How counters are read on the server: ``increase`` over ``[D]`` is Prometheus' own meaning.
 
     VictoriaMetrics' ``increase`` also uses the sample before the window (so a slice next to a
-    scrape gap gains the gap's increments and a verdict Prometheus would not give); its
-    ``increase_prometheus`` does not, and a window one millisecond longer includes a sample on the
-    window's start as Prometheus 2.x's closed ``[t - D, t]`` does. Opaque PromQL templates keep
-    their own functions.
+    scrape gap gains increments Prometheus does not see) and its ``increase_prometheus`` does not
+    extrapolate to the window's edges; :func:`slo.promql.extrapolated_increase` rebuilds
+    Prometheus 2.x's figure from rollups VictoriaMetrics has. Opaque PromQL templates keep their
+    own functions.
     """
 
     increase: str = "increase"
-    closed_ms: bool = False
-
-    def window(self, seconds: int) -> Duration | str:
-        return f"{seconds * 1000 + 1}ms" if self.closed_ms else Duration(seconds)
+    slice_fn: str = "rate"  # within one slice only the ratio matters: rate's equals increase's
 
 
 PROMETHEUS = Dialect()
-VICTORIAMETRICS = Dialect("increase_prometheus", closed_ms=True)
+VICTORIAMETRICS = Dialect(promql.EXTRAPOLATED_INCREASE, promql.EXTRAPOLATED_INCREASE)
 
 
 def _has_template(slo: SLO) -> bool:
@@ -97,28 +94,20 @@ def plan(slo: SLO, period: ReportPeriod, detail: bool = True, dialect: Dialect =
             return {}
         first = period.start + timedelta(seconds=size)
         last = period.start + timedelta(seconds=size * count)
-        if dialect.closed_ms:
-            expr = promql.report_slice_bad(slo, dialect.increase, str(dialect.window(size)))
-        else:
-            expr = promql.report_slice_bad(slo)
-        return {"slices": Range(expr, first, last, size)}
+        return {"slices": Range(promql.report_slice_bad(slo, dialect.slice_fn), first, last, size)}
     queries: dict[str, Query] = {}
     step = step_for(period)
     step_d = Duration(step)
     first = period.start + timedelta(seconds=step)
     if k == "events":
         fn = dialect.increase
-        whole, hour = dialect.window(span.seconds), dialect.window(step)
-        totals = {
-            "total": promql.total_events(slo, whole, fn),  # type: ignore[arg-type]
-            "bad": promql.bad_events(slo, whole, fn),  # type: ignore[arg-type]
-        }
+        totals = {"total": promql.total_events(slo, span, fn), "bad": promql.bad_events(slo, span, fn)}
         queries["totals"] = Instant(promql.tagged(totals), period.end)
         if detail:
             cov = coverage_step(period)
             hourly = {
-                "total": promql.total_events(slo, hour, fn),  # type: ignore[arg-type]
-                "bad": promql.bad_events(slo, hour, fn),  # type: ignore[arg-type]
+                "total": promql.total_events(slo, step_d, fn),
+                "bad": promql.bad_events(slo, step_d, fn),
                 "covered": promql.steps_with_data(promql.events_presence(slo, Duration(cov)), step_d, Duration(cov)),
             }
             queries["hourly"] = Range(promql.tagged(hourly), first, period.end, step)

@@ -51,8 +51,8 @@ def build(
     notes = server.retention_notes(info, [period] + ([previous] if previous is not None else []), now)
     if dialect is queries.VICTORIAMETRICS:
         notes.append(
-            "VictoriaMetrics: counters read with increase_prometheus (no sample before the window), "
-            "so slices and counts match Prometheus on the same data"
+            "VictoriaMetrics: counters read as Prometheus reads them (samples inside the window only, "
+            "extrapolated to its edges), so slices and counts match Prometheus on the same data"
         )
     return compute.Report(period, rows, previous, source=public_url(client.url), notes=notes, server=info.as_json())
 

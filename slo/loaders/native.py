@@ -70,6 +70,13 @@ def selector(spec: str | dict[str, Any], whole: str = "raw.error_ratio") -> Sele
     return Selector(spec["metric"], matchers(spec.get("labels")))
 
 
+def _events(spec: str | dict[str, Any]) -> Selector | PromQLTemplate:
+    """A ratio's events: a selector, or ``{promql: …}`` with ``{{.window}}`` (opaque, as Sloth queries are)."""
+    if isinstance(spec, dict) and "promql" in spec:
+        return PromQLTemplate(spec["promql"])
+    return selector(spec)
+
+
 def _sli(spec: dict[str, Any]) -> Any:
     kinds = [k for k in ("ratio", "latency", "probe", "raw") if k in spec]
     if len(kinds) != 1:
@@ -83,7 +90,7 @@ def _sli(spec: dict[str, Any]) -> Any:
         sources = {}
         for key in ("total", "good", "bad"):
             try:
-                sources[key] = selector(r[key]) if key in r else None
+                sources[key] = _events(r[key]) if key in r else None
             except DefinitionError as exc:
                 raise exc.under(f"ratio.{key}") from None
         try:
@@ -126,6 +133,7 @@ def _tier(spec: dict[str, Any]) -> BurnRateTier:
         Duration.parse(spec["short_window"]),
         spec["budget_spent"],
         Duration.parse(spec["for"]) if "for" in spec else None,
+        spec.get("min_bad_events"),
     )
 
 
@@ -148,11 +156,22 @@ def alert_policy(spec: dict[str, Any] | None) -> AlertPolicy | None:
         tiers=tiers,
         absent_for=Duration.parse(spec.get("absent_for", str(DEFAULT_POLICY.absent_for))),
         budget_exhausted=spec.get("budget_exhausted", False),
+        min_bad_events=spec.get("min_bad_events", DEFAULT_POLICY.min_bad_events),
+        keep_firing_for=(
+            Duration.parse(spec["keep_firing_for"])
+            if spec.get("keep_firing_for") is not None
+            else None
+            if "keep_firing_for" in spec
+            else DEFAULT_POLICY.keep_firing_for
+        ),
+        absent_severity=spec.get("absent_severity"),
         name=spec.get("name"),
         labels=spec.get("labels", {}),
         annotations=spec.get("annotations", {}),
         page_labels=spec.get("page_labels", {}),
         ticket_labels=spec.get("ticket_labels", {}),
+        page_annotations=spec.get("page_annotations", {}),
+        ticket_annotations=spec.get("ticket_annotations", {}),
     )
     try:
         return policy.without(*spec.get("disable_tiers", []))

@@ -7,6 +7,7 @@ import click
 from slo.commands.backfill import backfill
 from slo.commands.backtest import backtest
 from slo.commands.check import check
+from slo.commands.convert import convert
 from slo.commands.demo import demo
 from slo.commands.explain import explain
 from slo.commands.generate import generate, test_command, validate
@@ -22,4 +23,5 @@ COMMANDS: tuple[click.Command, ...] = (
     demo,
     backfill,
     backtest,
+    convert,
 )

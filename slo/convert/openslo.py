@@ -1,0 +1,105 @@
+"""Model → OpenSLO v1 documents: one Service and one SLO (inline SLI) per SLO.
+
+OpenSLO v1 has no place for the toolkit's alerting policy, runbook or dashboard links: those are
+left out and named in the returned notes, so ``slo convert`` can say what the OpenSLO files lack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slo.convert import ConvertError
+from slo.model import (
+    DEFAULT_POLICY,
+    SLO,
+    CalendarMonth,
+    LatencySLI,
+    ProbeSLI,
+    PromQLTemplate,
+    RatioSLI,
+    RawRatioSLI,
+    Rolling,
+    Service,
+    TimeSliceSLI,
+)
+from slo.selectors import Matcher, Selector
+
+API_VERSION = "openslo/v1"
+
+
+def _query(value: Selector | PromQLTemplate) -> dict[str, Any]:
+    text = value.expr if isinstance(value, PromQLTemplate) else value.render()
+    return {"metricSource": {"type": "Prometheus", "spec": {"query": text}}}
+
+
+def _events(origin: str, where: str, sli: RatioSLI | LatencySLI) -> dict[str, Any]:
+    if isinstance(sli, LatencySLI):
+        le = Matcher("le", "=", f"{sli.threshold:g}")
+        bucket = Selector(sli.bucket.metric, (*sli.histogram.matchers, le))
+        return {"counter": True, "good": _query(bucket), "total": _query(sli.count)}
+    out: dict[str, Any] = {"counter": True}
+    for key in ("good", "bad"):
+        part = getattr(sli, key)
+        if part is not None:
+            out[key] = _query(part)
+    out["total"] = _query(sli.total)
+    return out
+
+
+def _indicator(origin: str, where: str, slo: SLO) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """(indicator spec, budgeting method, objective keys besides the target)."""
+    sli = slo.sli
+    if isinstance(sli, RawRatioSLI):
+        raise ConvertError(origin, where, "a raw error-ratio SLI has no OpenSLO v1 form the toolkit reads back")
+    if isinstance(sli, TimeSliceSLI):
+        slices = {"timeSliceTarget": sli.target, "timeSliceWindow": str(sli.slice)}
+        if isinstance(sli.inner, ProbeSLI):
+            gauge = {"metricSource": {"type": "Prometheus", "spec": {"query": sli.inner.selector.render()}}}
+            return {"thresholdMetric": gauge}, "Timeslices", {"op": "gte", "value": 1, **slices}
+        return {"ratioMetric": _events(origin, where, sli.inner)}, "Timeslices", slices
+    return {"ratioMetric": _events(origin, where, sli)}, "Occurrences", {}
+
+
+def _window(slo: SLO) -> list[dict[str, Any]]:
+    if isinstance(slo.period, CalendarMonth):
+        return [{"duration": "1M", "isRolling": False, "calendar": {"timeZone": slo.period.timezone}}]
+    assert isinstance(slo.period, Rolling)
+    return [{"duration": str(slo.period.window), "isRolling": True}]
+
+
+def documents(service: Service, origin: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The service's OpenSLO documents, and notes on what OpenSLO v1 cannot carry."""
+    notes: list[str] = []
+    labels = dict(service.labels)
+    if service.team and service.team != labels.get("owner"):
+        labels["team"] = service.team
+    meta: dict[str, Any] = {"name": service.name}
+    if labels:
+        meta["labels"] = labels
+    spec = {"description": service.description} if service.description else None
+    docs: list[dict[str, Any]] = [{"apiVersion": API_VERSION, "kind": "Service", "metadata": meta, "spec": spec}]
+    for attr in ("runbook_url", "dashboard_url"):
+        if getattr(service, attr):
+            notes.append(f"{service.name}: {attr} has no OpenSLO v1 field: left out")
+    if service.alerts:
+        notes.append(f"{service.name}: threshold alerts have no OpenSLO v1 form: left out")
+    for slo in service.slos:
+        where = f"{service.name}/{slo.name}"
+        indicator, method, extra = _indicator(origin, f"{where}: sli", slo)
+        if slo.alerting != DEFAULT_POLICY:
+            notes.append(f"{where}: the alerting policy has no OpenSLO v1 form the toolkit reads: left out")
+        slo_meta: dict[str, Any] = {"name": slo.name}
+        if slo.labels:
+            slo_meta["labels"] = dict(slo.labels)
+        body: dict[str, Any] = {}
+        if slo.description:
+            body["description"] = slo.description
+        body |= {
+            "service": service.name,
+            "indicator": {"metadata": {"name": f"{slo.name}-sli"}, "spec": indicator},
+            "timeWindow": _window(slo),
+            "budgetingMethod": method,
+            "objectives": [{"target": slo.objective, **extra}],
+        }
+        docs.append({"apiVersion": API_VERSION, "kind": "SLO", "metadata": slo_meta, "spec": body})
+    return docs, notes

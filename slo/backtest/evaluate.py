@@ -307,6 +307,7 @@ def backfill(
         if r.level > 1:
             for text, reach in r.raw_selectors.items():
                 raw[text] = max(raw.get(text, 0), reach)
+    _require_data(remote, plan, start, end)
     with tempfile.TemporaryDirectory(prefix=".om-", dir=out_dir) as tmp:
         work = Path(tmp)
         if raw:
@@ -320,15 +321,27 @@ def backfill(
             client = remote if n == 1 else (local() if local is not None else remote)
             result = evaluate_level(client, rules, start, end, out_dir, work, n, progress)
             results.append(result)
-            if n == 1:
-                raw_rules = [r for r in rules if r.raw_inputs]
-                if raw_rules and all(r in result.empty_rules for r in raw_rules):
-                    names = sorted({name for r in raw_rules for name in r.raw_inputs})
-                    raise NoData(
-                        f"{remote.shown}: no samples of {', '.join(names)} between {_iso(start)} and {_iso(end)}: "
-                        "is the range inside the server's retention, and are these the right selectors?"
-                    )
     return BackfillRun(results)
+
+
+def _require_data(remote: PromClient, plan: RulePlan, start: int, end: int) -> None:
+    """Fail fast (:class:`NoData`) when none of the raw series the rules read has a sample in the range.
+
+    Checked hourly with ``count(selector)`` (each answer looks 5 minutes back), before any work.
+    """
+    selectors = sorted({s for r in plan.recordings for s in r.raw_selectors})
+    if not selectors:
+        return
+    step = 3600 if end - start >= 7200 else 60
+    first, last = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+    for selector in selectors:
+        if any(item["values"] for item in remote.range(f"count({selector})", first, last, step)):
+            return
+    names = sorted({name for r in plan.recordings for name in r.raw_inputs})
+    raise NoData(
+        f"{remote.shown}: no samples of {', '.join(names)} between {_iso(start)} and {_iso(end)}: "
+        "is the range inside the server's retention, and are these the right selectors?"
+    )
 
 
 def _iso(t: int) -> str:

@@ -44,7 +44,7 @@ from tests.conftest import require
 pytestmark = pytest.mark.integration
 
 INTERVAL = 2
-RATE = 20.0  # requests per second per job
+RATE = 50.0  # requests per second per job: 0.1% errors give 15 bad events per 5m (the guard wants 10)
 LIVE = 46  # seconds of live evaluation
 
 
@@ -226,3 +226,53 @@ def test_backtest_lists_exactly_the_alerts_prometheus_fired_live(live: Live, tmp
     page = next(a for a in fired if a.tier == "page")
     assert page.severity == "critical" and page.peak_burn_rate is not None and page.peak_burn_rate > 8.64
     assert page.budget_spent is not None and page.budget_spent > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# --against: the difference a tighter objective makes, through the command line
+
+VERSION = """\
+from slo import availability, policy, regex, service
+from slo.model import tier
+
+FAST = policy(tiers=[tier("page", "critical", "5m", "1m", 0.001, for_="6s")], keep_firing_for=None, absent_for="6s")
+live = service(
+    "live",
+    availability("shop", 99, "http_requests_total", errors={{"code": regex("5..")}}, labels={{"job": "shop"}},
+                 alerting=FAST),
+    availability("batch", {batch}, "http_requests_total", errors={{"code": regex("5..")}}, labels={{"job": "batch"}},
+                 alerting=FAST),
+)
+"""
+
+
+def test_against_shows_the_pages_a_tighter_objective_adds(live: Live, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    head, base = tmp_path / "head.py", tmp_path / "base.py"
+    head.write_text(VERSION.format(batch=99.99), encoding="utf-8")
+    base.write_text(VERSION.format(batch=99), encoding="utf-8")
+    args = ["--prometheus", live.server.url, "--start", str(live.start - 1200), "--end", str(live.end)]
+    cmd = [sys.executable, "-c", "from slo.cli import main; main()", "backtest", str(head), *args, "--warmup", "10m"]
+    done = subprocess.run([*cmd, "--against", str(base), "--format", "json", "-q"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    # Only the changed SLO is replayed; its 0.1% errors burn a 99.99% budget ten times too fast.
+    assert {a["slo"] for a in doc["alerts"]} == {"batch"}
+    assert ("SLOErrorBudgetBurn", "page") in {(a["alertname"], a["tier"]) for a in doc["alerts"]}
+    added = [c for c in doc["changes"] if c["change"] == "added"]
+    assert [(c["slo"], c["tier"], c["severity"]) for c in added] == [("batch", "page", "critical")], doc["changes"]
+    assert all(c["change"] != "removed" for c in doc["changes"])
+    for key in ("service", "slo", "alertname", "tier", "severity", "start", "end", "peak_burn_rate", "budget_spent"):
+        assert key in added[0]
+    assert added[0]["start"].endswith("Z") and added[0]["peak_burn_rate"] > 8.64
+    (summary,) = doc["summary"]
+    assert summary["change"] == "objective 99% → 99.99%"
+    assert summary["pages"]["head"] - summary["pages"]["base"] == 1
+    pages = f"pages {summary['pages']['base']} → {summary['pages']['head']} (+1)"
+    md = subprocess.run([*cmd, "--against", str(base), "--format", "markdown", "-q"], capture_output=True, text=True)
+    assert md.returncode == 0, md.stderr
+    assert f"live/batch (objective 99% → 99.99%): {pages}" in md.stdout
+    assert "| + | live/batch | SLOErrorBudgetBurn | page | critical |" in md.stdout

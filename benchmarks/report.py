@@ -13,7 +13,11 @@ another with plain ``requests``:
 and then ``slo report --format json`` in-process (load, plan, query, pandas, render) with
 ``--concurrency 1`` (the same sequence) and with the default 4.
 
-Run: ``python benchmarks/report.py [--slos 100] [--rounds 5] [--keep DIR]``. Each figure is the
+``--victoria`` also imports the same samples into a VictoriaMetrics and times the report's queries
+there with MetricsQL's own ``increase``/``rate`` (V0) and with Prometheus' reading rebuilt from
+rollups, as the report sends them (V1), and the report itself (VR4).
+
+Run: ``python benchmarks/report.py [--slos 100] [--rounds 5] [--keep DIR] [--victoria]``. Each figure is the
 median of the rounds, run interleaved after one warm-up each, so load from elsewhere on the
 machine hits every case alike.
 """
@@ -80,6 +84,7 @@ def main() -> None:
     parser.add_argument("--slos", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="Keep (and reuse) the TSDB in this directory.")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--victoria", action="store_true", help="Also time VictoriaMetrics (same samples).")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="slo-bench-report-"))
@@ -164,6 +169,8 @@ def main() -> None:
                 func()
                 times[name].append(time.perf_counter() - t0)
         t = {name: statistics.median(values) for name, values in times.items()}
+        if args.victoria:
+            t.update(victoria_cases(work, args, slos_file, defs))
 
     n = args.slos
     print(f"slo report: {n} SLOs x 30 days (April 2025, 60 s scrapes, {2 * n} series, {2 * n * 43201:,} samples)")
@@ -179,6 +186,68 @@ def main() -> None:
         print(f"  {label:<80} {value:7.3f} s")
     print(f"  R1 / B = {t['report1'] / t['increase']:.2f}x   R4 / B = {t['report4'] / t['increase']:.2f}x   "
           f"R1 / A = {t['report1'] / t['period']:.2f}x   R1 / C = {t['report1'] / t['all']:.2f}x")  # fmt: skip
+    if args.victoria:
+        print("VictoriaMetrics, same samples, sequential:")
+        for label, key in (
+            ("V0 the report's queries with MetricsQL's own increase()/rate() (not Prometheus' figures)", "vm_native"),
+            ("V1 the report's queries as sent: Prometheus' increase rebuilt from rollups", "vm_compat"),
+            ("VR4 slo report --format json against VictoriaMetrics (--concurrency 4)", "vm_report4"),
+        ):
+            print(f"  {label:<80} {t[key]:7.3f} s")
+        print(f"  V1 / V0 = {t['vm_compat'] / t['vm_native']:.2f}x   VR4 / R4 = {t['vm_report4'] / t['report4']:.2f}x")
+
+
+def victoria_cases(work: Path, args: argparse.Namespace, slos_file: Path, defs: Definitions) -> dict[str, float]:
+    """Import the benchmark's samples into VictoriaMetrics and time the report's queries both ways."""
+    from slo.report.client import Connection, PromClient
+    from tests.vmserver import VictoriaMetrics
+
+    def series():
+        from slo.localstack import Series
+
+        times = range(START, END + 1, 60)
+        for i in range(args.slos):
+            for code, rate in (("200", 100 + i), ("500", 1 + i % 3)):
+                value, samples = 0, []
+                for k, t in enumerate(times):
+                    value += rate + (k * 7919 + i) % 11
+                    samples.append((t, value))
+                yield Series("bench_requests_total", {"slo": f"s{i:03d}", "code": code}, samples)
+
+    vm_dir = work / f"vm-{args.slos}"
+    fresh = not vm_dir.exists()
+    with VictoriaMetrics(vm_dir) as vm, PromClient(Connection(vm.url, timeout=300)) as client:
+        if fresh:
+            t0 = time.perf_counter()
+            sent = vm.import_series(series())
+            print(f"imported {sent:,} samples into VictoriaMetrics in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+
+        def bare(dialect: queries.Dialect) -> None:
+            jobs = [((i, k), q) for i, slo in enumerate(defs.services[0].slos)
+                    for k, q in queries.plan(slo, PERIOD, dialect=dialect).items()]  # fmt: skip
+            queries.run(client, jobs, concurrency=1)
+
+        def report4() -> None:
+            result = CliRunner().invoke(
+                report, [str(slos_file), "--prometheus", vm.url, "--month", MONTH, "--timezone", "UTC",
+                         "--format", "json", "-q"],
+            )  # fmt: skip
+            assert result.exit_code == 0, result.stderr
+
+        cases = {
+            "vm_native": lambda: bare(queries.PROMETHEUS),
+            "vm_compat": lambda: bare(queries.VICTORIAMETRICS),
+            "vm_report4": report4,
+        }
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for func in cases.values():
+            func()
+        for _ in range(args.rounds):
+            for name, func in cases.items():
+                t0 = time.perf_counter()
+                func()
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 if __name__ == "__main__":

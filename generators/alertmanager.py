@@ -7,7 +7,7 @@ Shape of the generated routing (standalone, no base config)::
 
     route:                              receiver: <default>, group_by/timing of the routing
       routes:
-      - matchers: [alertname=~"SLOErrorBudgetBurn|SLOMetricAbsent|…"]   <- the SLO subtree
+      - matchers: [alertname=~"SLOErrorBudgetBurn|SLOMetricAbsent|…", service=~"a|b"]   <- the SLO subtree
         routes:                          overrides first, one child per severity each names
         - matchers: [team="payments", severity="critical"]  receiver: payments-pager
         - matchers: [severity="critical"]  receiver: <pager>
@@ -18,11 +18,14 @@ Shape of the generated routing (standalone, no base config)::
       - matchers: [severity="warning"]   receiver: <chat>
 
 The SLO subtree is marked by its ``alertname`` matcher, which names exactly the alerts the rule
-generator writes; threshold alerts get a second subtree right after it, matched by their names and
-services. Merged into a hand-written base config, the subtrees become the first children of
-the base's top-level route and the generated receivers and inhibition rules are appended; everything
-else of the base (global, other routes, receivers, inhibit rules, templates, time intervals) is kept
-as it is. A subtree of an earlier merge is replaced, so merging is idempotent.
+generator writes, and scoped by a ``service`` matcher to the definitions' services (other teams'
+alerts of the same names keep their routes); threshold alerts get a second subtree right after it,
+matched by their names and services. Receivers use the notification templates of
+:mod:`generators.alertmanager_templates`, listed under ``templates:``. Merged into a hand-written
+base config, the subtrees become the first children of the base's top-level route and the generated
+receivers, inhibition rules and template file are appended; everything else of the base (global,
+other routes, receivers, inhibit rules, templates, time intervals, keys unknown here) is kept as it
+is. A subtree of an earlier merge is replaced, so merging is idempotent.
 """
 
 from __future__ import annotations
@@ -54,10 +57,11 @@ FIXED_ALERTS = (
 TIER_LABELS = ("tier", "long_window", "short_window")
 
 NOTES = """\
-Routing: alerts named by the first route's alertname matcher are the SLO alerts of the rule files;
-the second route (if any) matches the threshold alerts by name and service. Pages (severity=critical)
-go to the pager receiver, tickets (severity=warning) to the chat receiver, team/service overrides
-first. Grouped by alertname, service and slo: one notification per incident, never two SLOs merged
+Routing: alerts named by the first route's alertname matcher, of the services its service matcher
+names, are the SLO alerts of the rule files (alerts of other services keep their routes, whatever
+their name); the second route (if any) matches the threshold alerts by name and service. Pages
+(severity=critical) go to the pager receiver, tickets (severity=warning) to the chat receiver,
+team/service overrides first. Grouped by alertname, service and slo: one notification per incident, never two SLOs merged
 into one notification.
 Inhibition rules:
 1. A firing page (critical burn-rate alert) of an SLO inhibits the tickets (warning burn-rate alerts)
@@ -68,6 +72,9 @@ Inhibition rules:
 3. (with threshold alerts) A threshold alert's critical level inhibits its warning level for the
    same alert, service and series (equal alertname, service and the expressions' grouping labels):
    above the critical level both rules fire, and one notification is enough.
+4. (with cross_inhibit) A page of an SLO inhibits the same service's threshold-alert criticals of the
+   same symptom (error ratio of the SLO's request counter, latency of its histogram).
+Notification texts come from slo-notifications.tmpl beside this file (templates:).
 Secrets are read by Alertmanager from the *_file paths; none is written here.
 routes.test.yml beside this file lists label sets and the receivers they must reach (`slo test`)."""
 
@@ -477,6 +484,13 @@ def foreign_alerts(defs: Definitions, base: BaseConfig | None) -> list[dict[str,
     other = _foreign_service(defs)
     names = [*burn_alert_names(defs), prometheus_rules.ABSENT_ALERT, *threshold_alert_names(defs)]
     out = [{"alertname": name, "service": other, "severity": severity} for name in names for severity in SEVERITIES]
+    # another service of one of our teams: our team routes are inside the scoped subtree, not above it
+    teams = sorted({s.team for s in defs.services if s.team})
+    out += [
+        {"alertname": names[0], "service": other, "team": team, "severity": severity}
+        for team in teams
+        for severity in SEVERITIES
+    ]
     if base is not None:
         for eq in alertmanager_tree.equalities(base.data["route"]):
             if eq.get("service") in ours or ("alertname" in eq and eq["alertname"] not in names):

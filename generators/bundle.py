@@ -20,6 +20,7 @@ from generators import (
     kubernetes,
     prometheus_rules,
     promtool_tests,
+    sloth_compat,
     threshold_rules,
     threshold_tests,
 )
@@ -42,6 +43,7 @@ def artifacts(
     *,
     alertmanager_version: str | None = None,
     kubernetes_meta: kubernetes.Metadata | None = None,
+    sloth_compat: bool = False,
 ) -> dict[str, str]:
     """Rule files, promtool tests and PrometheusRule objects for every service (SLO rules in
     ``<service>.rules.yml``, threshold alerts in ``<service>.alerts.yml``), Grafana dashboards; with
@@ -51,14 +53,15 @@ def artifacts(
     With ``grafana_url`` known, alerts of a service without its own ``dashboard_url`` link to the
     generated dashboard, so the page lands the responder on the right graphs.
     ``alertmanager_version`` is the Alertmanager release the config is for (default: the current one);
-    ``kubernetes_meta`` the namespace, labels and annotations of the PrometheusRule objects.
+    ``kubernetes_meta`` the namespace, labels and annotations of the PrometheusRule objects;
+    ``sloth_compat`` adds Sloth's labels and series to the rules (generators/sloth_compat.py).
     """
     files: dict[str, str] = {}
     services = [_with_dashboard_link(s, grafana_url) for s in defs.services]
     origins = [defs.origin(s.name) for s in services]
     dashboards: dict[str, str] = {}
     alerts: list[dict[str, str]] = []
-    per_service = _per_service(services, origins, grafana_url, kubernetes_meta)
+    per_service = _per_service(services, origins, grafana_url, kubernetes_meta, sloth_compat)
     for service, origin, out in zip(services, origins, per_service, strict=True):
         for path, text in out.files:
             _add(files, path, text, origin)
@@ -100,12 +103,18 @@ def comment_go(text: str) -> str:
 
 
 def service_files(
-    service: Service, origin: str, grafana_url: str | None, kubernetes_meta: kubernetes.Metadata | None = None
+    service: Service,
+    origin: str,
+    grafana_url: str | None,
+    kubernetes_meta: kubernetes.Metadata | None = None,
+    sloth: bool = False,
 ) -> ServiceOutput:
     """One service's rule files, unit tests, PrometheusRule, dashboard and alert label sets."""
     head = header(origin)
     out: list[tuple[str, str]] = []
     rules = slo_rules = prometheus_rules.rule_file(service)
+    if sloth:
+        rules = slo_rules = sloth_compat.apply(service, rules)
     rules_text = dump(rules)
     out.append((f"rules/{service.name}.rules.yml", comment(head) + rules_text))
     tests = promtool_tests.test_file(service, f"../{service.name}.rules.yml")
@@ -130,7 +139,7 @@ def service_files(
     return ServiceOutput(out, dashboard, alertmanager.alert_labels([rules]))
 
 
-def _service_files_star(args: tuple[Service, str, str | None, kubernetes.Metadata | None]) -> ServiceOutput:
+def _service_files_star(args: tuple[Service, str, str | None, kubernetes.Metadata | None, bool]) -> ServiceOutput:
     return service_files(*args)
 
 
@@ -139,12 +148,13 @@ def _per_service(
     origins: list[str],
     grafana_url: str | None,
     kubernetes_meta: kubernetes.Metadata | None = None,
+    sloth: bool = False,
 ) -> Iterable[ServiceOutput]:
     """Each service's files, in order; on several cores, many services are rendered in parallel.
 
     Services are independent and rendering is pure, so the output is the same bytes either way.
     """
-    jobs = [(s, o, grafana_url, kubernetes_meta) for s, o in zip(services, origins, strict=True)]
+    jobs = [(s, o, grafana_url, kubernetes_meta, sloth) for s, o in zip(services, origins, strict=True)]
     workers = min(os.cpu_count() or 1, 8)
     # Forking while other threads run (an embedding program, the demo's servers) risks copying a held lock.
     if len(jobs) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:

@@ -75,6 +75,7 @@ def artifacts(defs: Definitions, alertmanager_base: str | None = None) -> dict[s
         settings.grafana_url,
         alertmanager_version=settings.alertmanager_version,
         kubernetes_meta=settings.kubernetes,
+        sloth_compat=config.sloth_compat(),
     )
 
 

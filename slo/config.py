@@ -160,3 +160,18 @@ def default_period(cwd: Path | None = None) -> str | None:
     except DefinitionError as exc:
         raise SpecError(Problem(str(pyproject), None, "tool.slo.default_period", exc.message)) from None
     return str(value)
+
+
+def sloth_compat(cwd: Path | None = None) -> bool:
+    """``[tool.slo] sloth_compat``: also write Sloth's labels and series names (generators/sloth_compat.py)."""
+    pyproject = (cwd or Path.cwd()) / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("slo", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(Problem(str(pyproject), None, "tool.slo", f"cannot read: {exc}")) from None
+    value = table.get("sloth_compat", False)
+    if not isinstance(value, bool):
+        raise SpecError(Problem(str(pyproject), None, "tool.slo.sloth_compat", "must be true or false"))
+    return value

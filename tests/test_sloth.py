@@ -565,3 +565,122 @@ def test_every_accepted_upstream_file_generates_rules_promtool_accepts(promtool:
 
     accepted = {k: v for k, v in _upstream_results().items() if isinstance(v, Definitions)}
     promtool_check(promtool, accepted, tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sloth-compatible output ([tool.slo] sloth_compat)
+
+
+def _compat_rules(source: Path) -> dict[str, Any]:
+    import yaml
+
+    from generators.bundle import artifacts
+
+    defs = load([source])
+    files = artifacts(defs, sloth_compat=True)
+    [name] = [k for k in files if k.startswith("rules/") and k.endswith(".rules.yml") and "/tests/" not in k]
+    return yaml.safe_load(files[name])
+
+
+def test_sloth_compatible_output_has_sloths_series_and_labels() -> None:
+    import yaml
+
+    ours = _compat_rules(UPSTREAM / "examples/getting-started.yml")
+    records: dict[tuple[str, str | None], dict[str, str]] = {}
+    for group in ours["groups"]:
+        for rule in group["rules"]:
+            if "record" in rule and "sloth_id" in rule["labels"]:
+                records[rule["record"]] = rule["labels"]
+    theirs = yaml.safe_load_all((GENERATED / "getting-started.yml").read_text())
+    for doc in theirs:
+        if not doc:
+            continue
+        for group in doc["groups"]:
+            for rule in group["rules"]:
+                if "record" not in rule:
+                    continue
+                key = rule["record"]
+                assert key in records, key
+                # sloth_window is not set: the window is in the name, and the toolkit joins windows on labels
+                want = {k: v for k, v in rule["labels"].items() if k not in ("cmd", "sloth_version", "sloth_window")}
+                got = {k: v for k, v in records[key].items() if k in want}
+                assert got == want, key
+    alerts = [r for g in ours["groups"] for r in g["rules"] if r.get("alert") == "MyServiceHighErrorRate"]
+    assert {a["labels"]["sloth_severity"] for a in alerts} == {"page", "ticket"}
+    assert all(a["labels"]["sloth_id"] == "myservice-requests-availability" for a in alerts)
+    # The spec's own tier label survives next to the toolkit's (renamed) tier label.
+    assert all(a["labels"]["tier"] == "2" and a["labels"]["slo_tier"] for a in alerts)
+
+
+def test_sloth_series_evaluate_in_promtool(promtool: str, tmp_path: Path) -> None:
+    """1% errors against a 99.9% objective: Sloth's current burn rate is 10 and the budget goes negative."""
+    import subprocess
+
+    import yaml
+
+    source = tmp_path / "s.yaml"
+    source.write_text(SPEC)
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(_compat_rules(source)))
+    ids = 'sloth_id="svc-availability",sloth_service="svc",sloth_slo="availability"'
+    test = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "30s",
+        "tests": [
+            {
+                "interval": "30s",
+                "input_series": [
+                    {"series": 'requests_total{code="500"}', "values": "0+3x240"},
+                    {"series": 'requests_total{code="200"}', "values": "0+297x240"},
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": f"round(sum(slo:current_burn_rate:ratio{{{ids}}}))",
+                        "eval_time": "1h",
+                        "exp_samples": [{"labels": "{}", "value": 10}],
+                    },
+                    {
+                        "expr": f"sum(slo:time_period:days{{{ids}}})",
+                        "eval_time": "1h",
+                        "exp_samples": [{"labels": "{}", "value": 30}],
+                    },
+                    {
+                        "expr": f"count(sloth_slo_info{{{ids}}})",
+                        "eval_time": "1h",
+                        "exp_samples": [{"labels": "{}", "value": 1}],
+                    },
+                    {
+                        "expr": f"round(sum(slo:period_error_budget_remaining:ratio{{{ids}}}))",
+                        "eval_time": "1h",
+                        "exp_samples": [{"labels": "{}", "value": -9}],
+                    },
+                ],
+            }
+        ],
+    }
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
+    done = subprocess.run(
+        [promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_sloth_compat_setting(tmp_path: Path) -> None:
+    from slo import config
+
+    assert config.sloth_compat(tmp_path) is False
+    (tmp_path / "pyproject.toml").write_text("[tool.slo]\nsloth_compat = true\n")
+    assert config.sloth_compat(tmp_path) is True
+    (tmp_path / "pyproject.toml").write_text('[tool.slo]\nsloth_compat = "yes"\n')
+    with pytest.raises(SpecError, match="must be true or false"):
+        config.sloth_compat(tmp_path)
+
+
+def test_sloth_compatible_rules_pass_their_generated_promtool_tests(promtool: str, tmp_path: Path) -> None:
+    from generators.bundle import artifacts
+    from slo.output import write_tree
+    from slo.toolcheck import check_rules
+
+    defs = load([UPSTREAM / "test/integration/prometheus/testdata/in-base.yaml"])
+    write_tree(tmp_path, artifacts(defs, sloth_compat=True))
+    results = check_rules(tmp_path)
+    assert results and all(r.ok for r in results), [r.output for r in results if not r.ok]

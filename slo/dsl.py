@@ -590,7 +590,8 @@ def routing(
     (``severity=warning``) to the chat receiver, group_wait/group_interval 10s, repeat_interval 1h,
     grouped by alertname, service and slo. ``routes`` (``team_route``/``service_route``) override
     per team or service: the first that matches an alert and names a receiver for its severity wins;
-    a severity no route names goes to ``critical``/``warning``.
+    a severity no route names goes to ``critical``/``warning``. ``cross_inhibit=True`` lets an SLO page
+    inhibit the same service's threshold-alert criticals of the same symptom (error ratio, latency).
     """
     return make_routing(
         receivers,

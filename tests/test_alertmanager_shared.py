@@ -213,6 +213,30 @@ def test_template_file_is_listed_and_written_beside_the_config(tmp_path: Path) -
     assert again["templates"] == [tmpl.TEMPLATE_NAME]
 
 
+# Go's text/template built-ins and Alertmanager 0.25's template functions (template/template.go, DefaultFuncs).
+GO_0_25 = {
+    *("if", "else", "end", "range", "with", "define", "template", "block", "break", "continue", "nil"),
+    *("and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "len", "index", "slice", "call"),
+    *("print", "printf", "println", "html", "js", "urlquery", "true", "false"),
+    *("toUpper", "toLower", "title", "join", "match", "safeHtml", "reReplaceAll", "stringSlice"),
+}
+
+
+def test_templates_use_only_functions_alertmanager_0_25_has() -> None:
+    """Static check, so it holds even where only a current amtool runs (which knows newer functions)."""
+    import re
+
+    text = tmpl.template_file()
+    actions = re.findall(r"{{-?\s*(.*?)\s*-?}}", text, re.DOTALL)
+    used = set()
+    for action in actions:
+        if action.startswith("/*"):
+            continue
+        bare = re.sub(r'"(?:[^"\\]|\\.)*"', "", action)  # string literals
+        used |= {w for w in re.findall(r"(?<![.$\w])([A-Za-z_]\w*)", bare)}
+    assert used and used <= GO_0_25, sorted(used - GO_0_25)
+
+
 def test_every_receiver_kind_uses_the_templates_unless_overridden(amtool: str, tmp_path: Path) -> None:
     routing_ = routing(
         pagerduty("pd", routing_key_file=f"{S}/pd"),

@@ -81,6 +81,15 @@ class LivePromClient(PromClient):
         except PrometheusUnavailable as exc:
             raise Unreachable(str(exc)) from None
 
+    def started(self) -> datetime | None:
+        """When the server started (``/api/v1/status/runtimeinfo``); None where that API is missing."""
+        from slo.live_check.deployed import parse_time
+
+        try:
+            return parse_time(str(self.api("status/runtimeinfo").get("startTime", "")))
+        except Unreachable:
+            return None
+
     def rule_groups(self) -> list[dict[str, Any]]:
         groups = self.api("rules").get("groups")
         if not isinstance(groups, list):

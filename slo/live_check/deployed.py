@@ -109,8 +109,46 @@ def _short(text: str, size: int = 160) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
+def _rule_differences(view: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
+    """What differs between one generated rule and the loaded rule it corresponds to."""
+    out = []
+    name = _label_text(view)
+    if other["labels"] != view["labels"]:
+        keys = sorted(
+            k for k in set(other["labels"]) | set(view["labels"]) if other["labels"].get(k) != view["labels"].get(k)
+        )
+        shown = ", ".join(f"{k} {other['labels'].get(k)!r} (generated {view['labels'].get(k)!r})" for k in keys)
+        out.append(f"rule {name}: label(s) {shown}")
+    if other["expr"] != view["expr"]:
+        out.append(f"rule {name}: expr is `{_short(other['text'])}`, generated `{_short(view['text'])}`")
+    for field in ("for", "keep_firing_for"):
+        if other[field] != view[field]:
+            out.append(f"rule {name}: {field} is {other[field]:g}s, generated {view[field]:g}s")
+    if other["annotations"] != view["annotations"]:
+        keys = sorted(
+            k
+            for k in set(other["annotations"]) | set(view["annotations"])
+            if other["annotations"].get(k) != view["annotations"].get(k)
+        )
+        out.append(f"rule {name}: annotation(s) {', '.join(keys)} differ")
+    return out
+
+
+def _closest(view: Mapping[str, Any], candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The loaded rule of the same kind and name sharing most labels with ``view`` (a changed label)."""
+    same = [c for c in candidates if c["kind"] == view["kind"] and c["name"] == view["name"]]
+    if not same:
+        return None
+    return max(same, key=lambda c: len(set(c["labels"].items()) & set(view["labels"].items())))
+
+
 def compare_group(gen: GeneratedGroup, live: Mapping[str, Any]) -> list[str]:
-    """What differs between a generated group and the loaded one, in words (empty: identical)."""
+    """What differs between a generated group and the loaded one, in words (empty: identical).
+
+    Rules are paired by kind, name and labels; a generated rule without an exact partner is paired
+    with the unmatched loaded rule of the same name sharing most labels, so a changed label reads as
+    such rather than as one rule missing and another extra.
+    """
     out = []
     live_interval = live.get("interval")
     if gen.interval is not None and live_interval is not None and float(live_interval) != gen.interval:
@@ -119,28 +157,18 @@ def compare_group(gen: GeneratedGroup, live: Mapping[str, Any]) -> list[str]:
     theirs = [live_view(r) for r in live.get("rules", [])]
     live_by_key = {_key(v): v for v in theirs}
     gen_keys = {_key(v) for v in ours}
+    unmatched = [v for v in theirs if _key(v) not in gen_keys]
     for view in ours:
         other = live_by_key.get(_key(view))
         if other is None:
-            out.append(f"rule {_label_text(view)} is missing")
-            continue
-        if other["expr"] != view["expr"]:
-            out.append(
-                f"rule {_label_text(view)}: expr is `{_short(other['text'])}`, generated `{_short(view['text'])}`"
-            )
-        for field in ("for", "keep_firing_for"):
-            if other[field] != view[field]:
-                out.append(f"rule {_label_text(view)}: {field} is {other[field]:g}s, generated {view[field]:g}s")
-        if other["annotations"] != view["annotations"]:
-            keys = sorted(
-                k
-                for k in set(other["annotations"]) | set(view["annotations"])
-                if other["annotations"].get(k) != view["annotations"].get(k)
-            )
-            out.append(f"rule {_label_text(view)}: annotation(s) {', '.join(keys)} differ")
-    for view in theirs:
-        if _key(view) not in gen_keys:
-            out.append(f"rule {_label_text(view)} is loaded but not generated (labels {view['labels']})")
+            other = _closest(view, unmatched)
+            if other is None:
+                out.append(f"rule {_label_text(view)} is missing")
+                continue
+            unmatched.remove(other)
+        out += _rule_differences(view, other)
+    for view in unmatched:
+        out.append(f"rule {_label_text(view)} is loaded but not generated (labels {view['labels']})")
     if not out and [_key(v) for v in ours] != [_key(v) for v in theirs]:
         out.append("the rules are in another order (a recorded series may be read before it is computed)")
     return out
@@ -171,9 +199,17 @@ def owned_prefixes(services: Iterable[Service]) -> tuple[str, ...]:
 
 
 def check_groups(
-    files: Mapping[str, str], live_groups: list[Mapping[str, Any]], services: list[Service], now: datetime
+    files: Mapping[str, str],
+    live_groups: list[Mapping[str, Any]],
+    services: list[Service],
+    now: datetime,
+    started: datetime | None = None,
 ) -> list[Finding]:
-    """Loaded, identical, healthy and evaluating: one finding per problem with a generated group."""
+    """Loaded, identical, healthy and evaluating: one finding per problem with a generated group.
+
+    ``started`` is when Prometheus started (``/api/v1/status/runtimeinfo``): a group not evaluated yet
+    within its first interval is not due yet, not stuck.
+    """
     findings: list[Finding] = []
     by_name: dict[str, list[Mapping[str, Any]]] = {}
     for group in live_groups:
@@ -237,7 +273,7 @@ def check_groups(
                         "deploy the freshly generated file (slo generate) and reload Prometheus",
                     )
                 )
-            findings += _health(gen, live, now)
+            findings += _health(gen, live, now, started)
     for prefix_name, groups in by_name.items():
         if prefix_name not in names and prefix_name.startswith(owned_prefixes(services)):
             findings.append(
@@ -252,7 +288,7 @@ def check_groups(
     return findings
 
 
-def _health(gen: GeneratedGroup, live: Mapping[str, Any], now: datetime) -> list[Finding]:
+def _health(gen: GeneratedGroup, live: Mapping[str, Any], now: datetime, started: datetime | None) -> list[Finding]:
     findings = []
     for rule in live.get("rules", []):
         if rule.get("health") == "err" or rule.get("lastError"):
@@ -267,7 +303,10 @@ def _health(gen: GeneratedGroup, live: Mapping[str, Any], now: datetime) -> list
             )
     interval = float(live.get("interval") or gen.interval or 60)
     last = parse_time(str(live.get("lastEvaluation") or NEVER))
-    if last is None:
+    just_started = started is not None and (now - started).total_seconds() <= interval + SLACK_S
+    if last is None and just_started:
+        pass  # Prometheus runs each group first at its own offset within the interval: not due yet
+    elif last is None:
         findings.append(
             Finding(
                 "warning",
@@ -304,10 +343,10 @@ def _health(gen: GeneratedGroup, live: Mapping[str, Any], now: datetime) -> list
     return findings
 
 
-def freshness_series(files: Mapping[str, str], service: Service, slo: SLO) -> list[tuple[str, float]]:
-    """(recorded name, interval) of the series every evaluation of an SLO writes when its sources exist:
-    the first record of its fast group (read straight from the source series) and the objective."""
-    out: list[tuple[str, float]] = []
+def freshness_series(files: Mapping[str, str], service: Service, slo: SLO) -> list[tuple[str, float, str]]:
+    """(recorded name, interval, group) of the series every evaluation of an SLO writes when its sources
+    exist: the first record of its fast group (read straight from the source series) and the objective."""
+    out: list[tuple[str, float, str]] = []
 
     def mine(rule: Mapping[str, Any]) -> bool:
         labels = rule.get("labels") or {}
@@ -319,8 +358,8 @@ def freshness_series(files: Mapping[str, str], service: Service, slo: SLO) -> li
             continue
         interval = gen.interval or 60.0
         if not out and gen.name == f"slo:{service.name}:{slo.name}":
-            out.append((str(records[0]["record"]), interval))
-        out += [(OBJECTIVE, interval) for r in records if r["record"] == OBJECTIVE]
+            out.append((str(records[0]["record"]), interval, gen.name))
+        out += [(OBJECTIVE, interval, gen.name) for r in records if r["record"] == OBJECTIVE]
     return out
 
 
@@ -328,24 +367,26 @@ def check_freshness(
     files: Mapping[str, str],
     defs: Definitions,
     live_groups: list[Mapping[str, Any]],
-    latest: Callable[[str], float | None],
-    now: datetime,
+    age_of: Callable[[str], float | None],
 ) -> list[Finding]:
-    """Recorded ``slo:*`` series of loaded groups have a recent sample."""
+    """Recorded ``slo:*`` series of loaded groups have a recent sample.
+
+    ``age_of(expr)`` evaluates a timestamp expression now and returns its age in seconds (None: no
+    sample); "now" is taken at each query, so a group evaluating meanwhile is not mistaken for silent.
+    """
     from slo.recorded import series
 
-    loaded = {str(g.get("name")) for g in live_groups}
+    evaluated = {str(g.get("name")) for g in live_groups if parse_time(str(g.get("lastEvaluation") or NEVER))}
     findings = []
     for service in defs.services:
         for slo in service.slos:
-            group_prefix = f"slo:{service.name}:{slo.name}"
-            if not any(name == group_prefix or name == f"{group_prefix}:long" for name in loaded):
-                continue  # not loaded: reported by check_groups
-            for name, interval in freshness_series(files, service, slo):
+            for name, interval, group in freshness_series(files, service, slo):
+                if group not in evaluated:
+                    continue  # not loaded or not evaluated yet: check_groups says which
                 selector = series(name, service, slo)
-                stamp = latest(f"max(timestamp({selector}))")
+                age = age_of(f"max(timestamp({selector}))")
                 subject = f"{service.name}/{slo.name}"
-                if stamp is None:
+                if age is None:
                     findings.append(
                         Finding(
                             "error",
@@ -357,7 +398,6 @@ def check_freshness(
                         )
                     )
                     continue
-                age = now.timestamp() - stamp
                 if age > 2 * interval + SLACK_S:
                     findings.append(
                         Finding(

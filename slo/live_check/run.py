@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,14 +85,18 @@ def data_checks(client: LivePromClient, service: Service, slo: SLO, at: datetime
     return findings, facts
 
 
-def deployed_checks(
-    client: LivePromClient, defs: Definitions, files: Mapping[str, str], now: datetime
-) -> list[Finding]:
-    """Rule groups loaded, identical and healthy; recorded series fresh; what fires."""
+def deployed_checks(client: LivePromClient, defs: Definitions, files: Mapping[str, str]) -> list[Finding]:
+    """Rule groups loaded, identical and healthy; recorded series fresh; what fires (all as of now)."""
     groups = client.rule_groups()
-    findings = deployed.check_groups(files, groups, list(defs.services), now)
-    latest: Callable[[str], float | None] = lambda expr: _first_value(client.instant(expr, now))  # noqa: E731
-    findings += deployed.check_freshness(files, defs, groups, latest, now)
+    now = datetime.now(UTC)  # after the answer: a group's lastEvaluation is never in the future
+    findings = deployed.check_groups(files, groups, list(defs.services), now, client.started())
+
+    def age_of(expr: str) -> float | None:
+        at = datetime.now(UTC)
+        stamp = _first_value(client.instant(expr, at))
+        return None if stamp is None else at.timestamp() - stamp
+
+    findings += deployed.check_freshness(files, defs, groups, age_of)
     findings += deployed.check_alerts(client.alerts(), defs)
     return findings
 
@@ -116,14 +120,13 @@ def run(
     at = at or now
     findings: list[Finding] = []
     facts: dict[str, dict] = {}
+    if am is not None:  # first: an unreachable Alertmanager fails the run before the long data checks
+        findings += alertmanager_checks(am, files, now)
     for service in defs.services:
         for slo in service.slos:
             found, slo_facts = data_checks(client, service, slo, at)
             findings += found
             facts[f"{service.name}/{slo.name}"] = slo_facts
-    findings += deployed_checks(client, defs, files, now)
-    checked = ["definitions vs data", "deployed rules"]
-    if am is not None:
-        findings += alertmanager_checks(am, files, now)
-        checked.append("alertmanager")
+    findings += deployed_checks(client, defs, files)
+    checked = ["definitions vs data", "deployed rules", *(["alertmanager"] if am is not None else [])]
     return CheckResult(ordered(findings), facts, at.isoformat(), tuple(checked))

@@ -9,6 +9,7 @@ merged into one notification. Timing is shortened (group_wait 1s) only to keep t
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -154,15 +155,11 @@ receivers:
 """
 
 
-@pytest.fixture(scope="module")
-def shaped() -> Iterator[WebhookReceiver]:
-    """Answers as Slack (text ``ok``) and PagerDuty (202, JSON status) do; Alertmanager checks both."""
-    replies = {
-        "/slack": (200, "text/plain", b"ok"),
-        "/pagerduty": (202, "application/json", b'{"status":"success","message":"Event processed"}'),
-    }
-    with WebhookReceiver(replies) as rec:
-        yield rec
+# Answers as Slack (text ``ok``) and PagerDuty (202, JSON status) do; current Alertmanagers check both.
+REPLIES = {
+    "/slack": (200, "text/plain", b"ok"),
+    "/pagerduty": (202, "application/json", b'{"status":"success","message":"Event processed"}'),
+}
 
 
 def _shop() -> Any:
@@ -193,12 +190,22 @@ def _shop() -> Any:
 
 @pytest.fixture(scope="module")
 def shaped_alertmanager(
-    alertmanager_bin: str, shaped: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[AlertmanagerServer, Definitions]]:
-    """Generated routing (Slack + PagerDuty, cross-inhibition on) merged into a base with a payments route."""
+    backend: Any, alertmanager_bin: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AlertmanagerServer, Definitions, WebhookReceiver]]:
+    """Generated routing (Slack + PagerDuty, cross-inhibition on) merged into a base with a payments route;
+    one Alertmanager and one receiver per backend (a module fixture is set up before the per-test backend
+    switch, so the backend's binaries are selected here)."""
+    import os
+
     from generators.alertmanager import read_base
     from slo import pagerduty, slack
 
+    if backend.tool_path is None:
+        os.environ.pop("SLO_TOOL_PATH", None)
+    else:
+        os.environ["SLO_TOOL_PATH"] = backend.tool_path
+    stack = contextlib.ExitStack()
+    shaped = stack.enter_context(WebhookReceiver(REPLIES))
     tmp = tmp_path_factory.mktemp("shaped")
     (tmp / "slack-url").write_text(shaped.url("/slack"))
     (tmp / "pd-key").write_text("0123456789abcdef0123456789abcdef")
@@ -219,8 +226,8 @@ def shaped_alertmanager(
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             (out / rel).write_text(text)
     config = out / "alertmanager" / "alertmanager.yml"
-    with AlertmanagerServer(tmp / "data", config=config, ready_timeout=WAIT, max_runtime=300) as server:
-        yield server, defs
+    with stack, AlertmanagerServer(tmp / "data", config=config, ready_timeout=WAIT, max_runtime=300) as server:
+        yield server, defs, shaped
 
 
 def _rule_alert(defs: Definitions, alertname: str, severity: str, slo: str | None, resolved: bool = False) -> dict:
@@ -255,9 +262,9 @@ def _bodies(rec: WebhookReceiver, path: str) -> list[dict[str, Any]]:
 
 @pytest.mark.integration
 def test_slack_and_pagerduty_get_summary_runbook_dashboard_and_resolve(
-    shaped_alertmanager: tuple[AlertmanagerServer, Definitions], shaped: WebhookReceiver
+    shaped_alertmanager: tuple[AlertmanagerServer, Definitions, WebhookReceiver],
 ) -> None:
-    server, defs = shaped_alertmanager
+    server, defs, shaped = shaped_alertmanager
     page = _rule_alert(defs, "SLOErrorBudgetBurn", "critical", "checkout")
     ticket = _rule_alert(defs, "SLOErrorBudgetBurn", "warning", "search")
     symptom = _rule_alert(defs, "HighErrorRate", "critical", None)  # same incident, same metric as checkout

@@ -220,13 +220,32 @@ class CalendarMonth:
         return "month" if self.timezone == "UTC" else f"month ({self.timezone})"
 
 
-Period = Rolling | CalendarMonth
+@dataclass(frozen=True)
+class CalendarWeek:
+    """An ISO calendar week (Monday 00:00 to Monday 00:00) in a time zone; 7 days for alerting."""
+
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        CalendarMonth(self.timezone)  # the same time-zone check
+
+    @property
+    def alerting_window(self) -> Duration:
+        return Duration(7 * 86400)
+
+    def __str__(self) -> str:
+        return "week" if self.timezone == "UTC" else f"week ({self.timezone})"
+
+
+Period = Rolling | CalendarMonth | CalendarWeek
 
 
 def parse_period(value: object, timezone: str | None = None) -> Period:
-    """``30d``/``28d``/``7d`` → rolling; ``month`` → calendar month (optionally in ``timezone``)."""
+    """``30d``/``28d``/``7d`` → rolling; ``month``/``week`` → calendar month/week (optionally in ``timezone``)."""
     if value in ("month", "monthly", "calendar-month"):
         return CalendarMonth(timezone or "UTC")
+    if value in ("week", "weekly", "calendar-week"):
+        return CalendarWeek(timezone or "UTC")
     if timezone is not None:
         raise DefinitionError("a time zone only applies to a calendar period ('month')")
     if not isinstance(value, str | Duration):

@@ -164,8 +164,8 @@ BAD_SPECS = [
     ),
     _expected(
         "calendar-quarter.yaml",
-        "9: spec.timeWindow[0].duration: only calendar months are supported as calendar windows "
-        "(duration: 1M), got '1Q'",
+        "9: spec.timeWindow[0].duration: only calendar months and weeks are supported as calendar windows "
+        "(duration: 1M or 1w), got '1Q'",
     ),
     _expected(
         "ratio-timeslices.yaml",
@@ -646,3 +646,29 @@ def test_upstream_openslo_files_are_refused_only_for_non_prometheus_sources() ->
         assert isinstance(result, list), shown(path, "openslo")
         reasons = ("no SLO found", "only Prometheus", "RatioTimeslices", "missing required key")
         assert any(r in result[0] for r in reasons), result
+
+
+def test_calendar_weeks(tmp_path: Path) -> None:
+    from slo.model import CalendarWeek
+
+    week = (
+        "  timeWindow:\n    - duration: 1w\n      isRolling: false\n      calendar:\n"
+        "        startTime: {start}\n        timeZone: Europe/Berlin\n"
+    )
+    text = V1_SLO.replace(
+        "  budgetingMethod: Occurrences\n",
+        week.format(start="2024-01-01 00:00:00") + "  budgetingMethod: Occurrences\n",
+    )
+    [service] = load([_write(tmp_path, text)]).services
+    slo = service.slos[0]
+    assert slo.period == CalendarWeek("Europe/Berlin")
+    assert slo.period.alerting_window == Duration.parse("7d")
+    assert [t.factor(slo.period) for t in slo.alerting.tiers] == [3.36, 1.4, 0.7, 0.233333333]
+    saturday = V1_SLO.replace(
+        "  budgetingMethod: Occurrences\n",
+        week.format(start="2022-01-01 12:00:00") + "  budgetingMethod: Occurrences\n",
+    )
+    assert problems(_write(tmp_path, saturday)) == [
+        f"{tmp_path}/slo.yaml:11: spec.timeWindow[0].calendar.startTime: calendar weeks start on a Monday at 00:00 "
+        "(ISO weeks); startTime 2022-01-01 12:00:00 would shift every week"
+    ]

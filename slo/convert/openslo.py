@@ -13,6 +13,7 @@ from slo.model import (
     DEFAULT_POLICY,
     SLO,
     CalendarMonth,
+    CalendarWeek,
     LatencySLI,
     ProbeSLI,
     PromQLTemplate,
@@ -61,8 +62,9 @@ def _indicator(origin: str, where: str, slo: SLO) -> tuple[dict[str, Any], str, 
 
 
 def _window(slo: SLO) -> list[dict[str, Any]]:
-    if isinstance(slo.period, CalendarMonth):
-        return [{"duration": "1M", "isRolling": False, "calendar": {"timeZone": slo.period.timezone}}]
+    if isinstance(slo.period, CalendarMonth | CalendarWeek):
+        duration = "1M" if isinstance(slo.period, CalendarMonth) else "1w"
+        return [{"duration": duration, "isRolling": False, "calendar": {"timeZone": slo.period.timezone}}]
     assert isinstance(slo.period, Rolling)
     return [{"duration": str(slo.period.window), "isRolling": True}]
 

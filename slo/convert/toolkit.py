@@ -11,6 +11,7 @@ from slo.model import (
     SLO,
     AlertPolicy,
     CalendarMonth,
+    CalendarWeek,
     LatencySLI,
     ProbeSLI,
     PromQLTemplate,
@@ -120,8 +121,8 @@ def slo_document(origin: str, service: Service, slo: SLO) -> dict[str, Any]:
     if slo.description:
         out["description"] = slo.description
     out["objective"] = slo.objective
-    if isinstance(slo.period, CalendarMonth):
-        out["period"] = "month"
+    if isinstance(slo.period, CalendarMonth | CalendarWeek):
+        out["period"] = "month" if isinstance(slo.period, CalendarMonth) else "week"
         if slo.period.timezone != "UTC":
             out["timezone"] = slo.period.timezone
     elif isinstance(slo.period, Rolling):

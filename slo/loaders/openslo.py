@@ -32,6 +32,7 @@ from slo.model import (
     SLO,
     WINDOW_PLACEHOLDER,
     CalendarMonth,
+    CalendarWeek,
     EventSource,
     LatencySLI,
     Period,
@@ -231,8 +232,9 @@ def _slice_window(doc: Document, path: str, value: float | str) -> Duration:
     return Duration(int(value) * 60)
 
 
-def _start_time(doc: Document, path: str, value: Any) -> None:
-    """Calendar months start on the 1st at midnight; any other anchor would shift every month."""
+def _start_time(doc: Document, path: str, value: Any, week: bool = False) -> None:
+    """Calendar months start on the 1st at midnight, weeks on a Monday at midnight; any other anchor
+    would shift every period."""
     if isinstance(value, datetime):
         start = value
     elif isinstance(value, date):
@@ -244,6 +246,14 @@ def _start_time(doc: Document, path: str, value: Any) -> None:
             raise _fail(doc, path, f"{value!r} is not a date and time such as 2024-01-01 00:00:00") from None
     else:
         raise _fail(doc, path, f"must be a date and time such as 2024-01-01 00:00:00, got {value!r}")
+    if week:
+        if start.weekday() != 0 or (start.hour, start.minute, start.second, start.microsecond) != (0, 0, 0, 0):
+            raise _fail(
+                doc,
+                path,
+                f"calendar weeks start on a Monday at 00:00 (ISO weeks); startTime {value!s} would shift every week",
+            )
+        return
     if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
         raise _fail(
             doc,
@@ -272,17 +282,19 @@ def _period(doc: Document, path: str, windows: list[dict[str, Any]] | None) -> P
                 "supported as a calendar month (duration: 1M, isRolling: false)",
             )
         return _call(doc, join(where, "duration"), lambda: Rolling(Duration.parse(duration)))
-    if duration != "1M":
+    if duration not in ("1M", "1w"):
         raise _fail(
             doc,
             join(where, "duration"),
-            f"only calendar months are supported as calendar windows (duration: 1M), got {duration!r}",
+            f"only calendar months and weeks are supported as calendar windows (duration: 1M or 1w), got {duration!r}",
         )
+    week = duration == "1w"
     calendar = window.get("calendar") or {}
     if "startTime" in calendar:
-        _start_time(doc, join(join(where, "calendar"), "startTime"), calendar["startTime"])
+        _start_time(doc, join(join(where, "calendar"), "startTime"), calendar["startTime"], week)
     timezone = calendar.get("timeZone", "UTC")
-    return _call(doc, join(join(where, "calendar"), "timeZone"), lambda: CalendarMonth(timezone))
+    kind = CalendarWeek if week else CalendarMonth
+    return _call(doc, join(join(where, "calendar"), "timeZone"), lambda: kind(timezone))
 
 
 def _policy_name(item: Any) -> str | None:

@@ -233,6 +233,27 @@ def blind_cases(service: Service, slo: SLO) -> list[dict[str, Any]]:
     return out
 
 
+def no_errors_yet_case(service: Service, slo: SLO) -> dict[str, Any] | None:
+    """Healthy traffic whose bad-events series does not exist yet (no error so far): nothing fires."""
+    from generators import synthetic
+    from generators.promtool_tests import input_series
+
+    if slo.alerting is None or not guards.counts_events(slo):
+        return None
+    roles = [role for role, _, _ in synthetic.sli_series(slo)]
+    if "bad" not in roles:
+        return None
+    series = input_series(slo, [Phase(30, 0.0)], 60)
+    kept = [s for s, role in zip(series, roles, strict=True) if role != "bad"]
+    nothing = f"count(ALERTS{{service={_q(service.name)},slo={_q(slo.name)}}}) or vector(0)"
+    return {
+        "name": f"{service.name}/{slo.name}: no error yet (the bad-events series does not exist): nothing fires",
+        "interval": "60s",
+        "input_series": kept,
+        "promql_expr_test": [_check(nothing, m, 0) for m in (5, 15, 30)],
+    }
+
+
 def flap_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     """A burn that dips below the threshold between bursts keeps one page firing (keep_firing_for)."""
     tier = fastest_page(slo)
@@ -277,4 +298,5 @@ def guard_cases(service: Service, slo: SLO) -> list[dict[str, Any] | None]:
         missing_bucket_case(service, slo),
         flap_case(service, slo),
         *blind_cases(service, slo),
+        no_errors_yet_case(service, slo),
     ]

@@ -40,6 +40,8 @@ class Backend:
     binaries: tuple[tuple[str, str], ...]  # (binary name, package path inside the module)
     version_ldflags: tuple[str, ...]
     tags: tuple[str, ...] = ()
+    # Files the module embeds that only its npm build makes: created empty in a copy of the module.
+    ui_stubs: tuple[str, ...] = ()
 
 
 def _prometheus_common(module: str, release: str) -> tuple[str, ...]:
@@ -65,6 +67,8 @@ BACKENDS = (
         "v0.35.0",
         (("amtool", "cmd/amtool"), ("alertmanager", "cmd/alertmanager")),
         _prometheus_common("alertmanager", "0.35.0"),
+        # ui/web.go embeds app/dist (built with npm); a placeholder page keeps the API-only binary buildable.
+        ui_stubs=("ui/app/dist/elm/index.html", "ui/app/dist/mantine/index.html"),
     ),
     Backend(
         "victoria-metrics",
@@ -151,6 +155,18 @@ def _replaces(gomod: Path, module_dir: Path) -> list[str]:
     return lines
 
 
+def _stubbed_copy(backend: Backend, module_dir: Path, dest: Path) -> list[str]:
+    """Copy the downloaded module, add the UI placeholders, and return the replace line that uses the copy."""
+    shutil.copytree(module_dir, dest)
+    for path in dest.rglob("*"):
+        path.chmod(path.stat().st_mode | 0o200)  # the module cache is read-only
+    for rel in backend.ui_stubs:
+        stub = dest / rel
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text("<!doctype html><title>UI not built</title><p>Built for tests without the web UI.</p>\n")
+    return [f"replace {backend.module} => {dest}", ""]
+
+
 def build(backend: Backend, root: Path) -> float:
     """Build every binary of ``backend`` into its cache directory; returns the seconds it took."""
     started = time.monotonic()
@@ -174,6 +190,8 @@ def build(backend: Backend, root: Path) -> float:
             *_replaces(gomod, module_dir),
             "",
         ]
+        if backend.ui_stubs:
+            lines += _stubbed_copy(backend, module_dir, work / "src")
         (work / "go.mod").write_text("\n".join(lines))
         pkgs = [f"{backend.module}/{pkg}" for _, pkg in backend.binaries]
         _go(["get", *(f"{p}@{backend.version}" for p in pkgs)], work, env)

@@ -154,10 +154,17 @@ def coverage(service: Service, slo: SLO, window: Duration) -> str | None:
         return None
     rec = coverage_series(service, slo)
     ratio = window.seconds / BASE_WINDOW.seconds
-    # minus one sample each: Prometheus 2.x ranges include both ends, 3.x only the end
-    intervals = f"(count_over_time({rec}[{window}]) - 1)"
-    expected = f"((count_over_time({rec}[{BASE_WINDOW}]) - 1) * {ratio:g})"
+    # Ranges a millisecond short of the window hold the same samples on Prometheus 2.x (closed ranges) and 3.x
+    # (left-open): count[5m - 1ms] is the intervals per 5 minutes on both, where count[5m] - 1 undercounts on
+    # 3.x by one and made the guard ~11% weaker (tests/test_rules.py::test_slice_burn_scenarios_hold[current-*]).
+    intervals = f"(count_over_time({rec}[{_short_of(window)}]) - 1)"
+    expected = f"(count_over_time({rec}[{_short_of(BASE_WINDOW)}]) * {ratio:g} - 1)"
     return f"clamp_max({intervals} / {expected}, 1)"
+
+
+def _short_of(window: Duration) -> str:
+    """``window`` minus a millisecond, as a PromQL duration."""
+    return f"{window.seconds * 1000 - 1}ms"
 
 
 def bad_events(service: Service, slo: SLO, window: Duration) -> str:

@@ -408,6 +408,39 @@ def test_a_base_with_newer_keys_is_kept_for_a_new_target_and_refused_for_an_old_
     assert config_problems(original, Version(0, 30)) == []
 
 
+GATED = (
+    ("0.28", lambda: webhook("hook", url_file=f"{S}/hook-url")),
+    ("0.28", lambda: msteamsv2("teams", webhook_url_file=f"{S}/teams")),
+    ("0.30", lambda: slack("slack-app", app_token_file=f"{S}/slack-app", channel="#web")),
+)
+
+
+def test_gated_receivers_pass_amtool_of_the_release_they_target(amtool: str, backend: Any, tmp_path: Path) -> None:
+    """Generated for amtool's own release: what the gate lets through, that release loads; the rest is refused.
+
+    On Debian's 0.25 every gated receiver is refused; on a current release all of them pass check-config,
+    so the gate is neither too lax nor too strict and the generated field names are the real ones."""
+    found = backend.version("amtool")
+    assert found is not None
+    release = f"{found[0]}.{found[1]}"
+    allowed = [make() for since, make in GATED if Version.parse(since) <= Version.parse(release)]
+    refused = [make() for since, make in GATED if Version.parse(since) > Version.parse(release)]
+    base = (pagerduty("pagerduty", routing_key_file=f"{S}/pd"), slack("slack", api_url_file=f"{S}/slack"))
+    routing_ = routing(*base, *allowed, critical="pagerduty", warning="slack")
+    out = _write(tmp_path / "out", artifacts(_defs(routing_), alertmanager_version=release))
+    assert _failures(out) == []
+    for receiver in refused:
+        with pytest.raises(SpecError, match="needs Alertmanager"):
+            artifacts(
+                _defs(routing(*base, receiver, critical="pagerduty", warning="slack")), alertmanager_version=release
+            )
+    if Version.parse(release) >= Version(0, 30):
+        # a base with the newer receiver types merges and loads (its keys kept as they are)
+        newer = NEWER_BASE.replace("    future_configs: [{anything: kept}]\n", "")
+        merged = _write(tmp_path / "merged", artifacts(_defs(), _base(tmp_path, newer), alertmanager_version=release))
+        assert _failures(merged) == []
+
+
 @pytest.mark.parametrize(
     ("secret", "key"),
     [

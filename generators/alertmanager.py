@@ -61,8 +61,8 @@ Routing: alerts named by the first route's alertname matcher, of the services it
 names, are the SLO alerts of the rule files (alerts of other services keep their routes, whatever
 their name); the second route (if any) matches the threshold alerts by name and service. Pages
 (severity=critical) go to the pager receiver, tickets (severity=warning) to the chat receiver,
-team/service overrides first. Grouped by alertname, service and slo: one notification per incident, never two SLOs merged
-into one notification.
+team/service overrides first. Grouped by alertname, service and slo: one notification per incident,
+never two SLOs merged into one notification.
 Inhibition rules:
 1. A firing page (critical burn-rate alert) of an SLO inhibits the tickets (warning burn-rate alerts)
    of the same SLO (equal service and slo): the incident is already being handled.

@@ -43,6 +43,25 @@ def _run(cmd: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProces
     return subprocess.run(shlex.split(cmd), cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
+def _base_branch_and_history(project: Path, data: Path) -> None:
+    """For the backtest job: the base branch with a looser uptime objective, and probes to replay it on."""
+    import time
+
+    from slo.localstack import Series, backfill_openmetrics, write_openmetrics
+
+    base = project / ".base"
+    base.mkdir()
+    text = (EXAMPLE / "slos.py").read_text(encoding="utf-8")
+    changed = text.replace('uptime("uptime", 99.9,', 'uptime("uptime", 99.5,')
+    assert changed != text, "the example's uptime SLO changed shape: update this test"
+    (base / "slos.py").write_text(changed, encoding="utf-8")
+    now = int(time.time())
+    labels = {"job": "blackbox", "instance": "https://ai-assistant.your-company.com/health"}
+    probes = [(t, 0.0 if now - 5400 < t <= now - 5100 else 1.0) for t in range(now - 4 * 3600, now - 60, 15)]
+    write_openmetrics([Series("probe_success", labels, probes, kind="gauge")], data.parent / "probes.om")
+    backfill_openmetrics(data.parent / "probes.om", data)
+
+
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.name)
 def test_every_slo_command_in_the_recipe_runs(backend: Backend, recipe: Path, tmp_path: Path) -> None:
     require("promtool")
@@ -55,6 +74,8 @@ def test_every_slo_command_in_the_recipe_runs(backend: Backend, recipe: Path, tm
     env = {**os.environ, "PROMETHEUS_TOKEN": "t0ken", "SLO_PROMETHEUS_TOKEN": "t0ken"}
     first = _run("slo generate", project, env)
     assert first.returncode == 0, first.stderr
+    if any(c.split()[1] == "backtest" for c in commands):
+        _base_branch_and_history(project, tmp_path / "prom")
     with PrometheusServer(tmp_path / "prom", max_runtime=300) as prometheus:
         env["PROMETHEUS_URL"] = prometheus.url
         for command in commands:

@@ -59,27 +59,29 @@ def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
         if not isinstance(window, Duration):
             raise TypeError(f"increase over a template needs a fixed window, got {window!r}")
         return f"{expr} * {window.seconds}"
-    if fn == EXTRAPOLATED_INCREASE:
+    if fn in (EXTRAPOLATED_INCREASE, EXTRAPOLATED_INCREASE_CLOSED):
         if not isinstance(window, Duration):
-            raise TypeError(f"{EXTRAPOLATED_INCREASE} needs a fixed window, got {window!r}")
-        return f"sum({extrapolated_increase(source.render(), window)})"
+            raise TypeError(f"{fn} needs a fixed window, got {window!r}")
+        return f"sum({extrapolated_increase(source.render(), window, fn == EXTRAPOLATED_INCREASE_CLOSED)})"
     return f"sum({fn}({source.render()}[{window}]))"
 
 
 EXTRAPOLATED_INCREASE = "extrapolated_increase"  # not a server function: see extrapolated_increase()
+EXTRAPOLATED_INCREASE_CLOSED = "extrapolated_increase_closed"  # the same over Prometheus 2.x's closed range
 
 
-def extrapolated_increase(series: str, window: Duration) -> str:
-    """Prometheus 2.x's ``increase(series[window])`` for engines that compute increase differently.
+def extrapolated_increase(series: str, window: Duration, closed: bool = False) -> str:
+    """Prometheus' ``increase(series[window])`` for engines that compute increase differently.
 
     VictoriaMetrics' ``increase`` starts from the sample before the window and its
     ``increase_prometheus`` does not extrapolate; this rebuilds Prometheus' result from rollups
-    both engines have: the increase between the first and last sample in the closed window
-    ``[t - window, t]`` (a millisecond longer than ``window``, left-open), extrapolated to the
-    window's edges when the samples reach within 1.1 average intervals of them (else by half an
-    interval), never below the counter's zero point. Per series; a single sample gives nothing.
+    both engines have: the increase between the first and last sample in the window, extrapolated
+    to the window's edges when the samples reach within 1.1 average intervals of them (else by
+    half an interval), never below the counter's zero point. Per series; a single sample gives
+    nothing. The window is left-open ``(t - window, t]`` as Prometheus 3 reads it, or with
+    ``closed`` ``[t - window, t]`` as Prometheus 2.x does (one millisecond longer, left-open).
     """
-    w = f"[{window.seconds * 1000 + 1}ms]"
+    w = f"[{window.seconds * 1000 + 1}ms]" if closed else f"[{window}]"
     delta = f"increase_prometheus({series}{w})"
     first_t, last_t = f"tfirst_over_time({series}{w})", f"tlast_over_time({series}{w})"
     sampled = f"({last_t} - {first_t})"

@@ -61,16 +61,18 @@ class Dialect:
     VictoriaMetrics' ``increase`` also uses the sample before the window (so a slice next to a
     scrape gap gains increments Prometheus does not see) and its ``increase_prometheus`` does not
     extrapolate to the window's edges; :func:`slo.promql.extrapolated_increase` rebuilds
-    Prometheus 2.x's figure from rollups VictoriaMetrics has. Opaque PromQL templates keep their
-    own functions.
+    Prometheus' figure from rollups VictoriaMetrics has, over Prometheus 3's left-open ranges or
+    2.x's closed ones. Opaque PromQL templates keep their own functions.
     """
 
     increase: str = "increase"
     slice_fn: str = "rate"  # within one slice only the ratio matters: rate's equals increase's
+    reads_as: str | None = None  # whose figures a foreign engine is asked for, e.g. "Prometheus 3"
 
 
 PROMETHEUS = Dialect()
-VICTORIAMETRICS = Dialect(promql.EXTRAPOLATED_INCREASE, promql.EXTRAPOLATED_INCREASE)
+VICTORIAMETRICS = Dialect(promql.EXTRAPOLATED_INCREASE, promql.EXTRAPOLATED_INCREASE, "Prometheus 3")
+VICTORIAMETRICS_AS_2 = Dialect(promql.EXTRAPOLATED_INCREASE_CLOSED, promql.EXTRAPOLATED_INCREASE_CLOSED, "Prometheus 2")
 
 
 def _has_template(slo: SLO) -> bool:

@@ -25,15 +25,16 @@ def build(
     progress: bool,
     min_coverage: float = compute.MIN_COVERAGE,
     now: datetime | None = None,
+    reference_major: int = 3,
 ) -> compute.Report:
     """Plan, query and compute every SLO; raises PrometheusUnavailable before anything is rendered.
 
-    The server is probed first: VictoriaMetrics gets Prometheus-compatible functions (see
-    :class:`queries.Dialect`), and a retention that does not reach back to the period's start
-    becomes a note naming it.
+    The server is probed first: VictoriaMetrics is asked for the figures Prometheus
+    ``reference_major`` (``[tool.slo] prometheus_version``) would give (see :class:`queries.Dialect`),
+    and a retention that does not reach back to the period's start becomes a note naming it.
     """
     info = server.detect(client)
-    dialect = info.dialect
+    dialect = info.dialect(reference_major)
     jobs: list[tuple[queries.Key, queries.Query]] = []
     for i, (_, slo) in enumerate(slos):
         jobs += [((i, name), q) for name, q in queries.plan(slo, period, dialect=dialect).items()]
@@ -49,10 +50,11 @@ def build(
             row.previous.min_coverage = min_coverage
         rows.append(row)
     notes = server.retention_notes(info, [period] + ([previous] if previous is not None else []), now)
-    if dialect is queries.VICTORIAMETRICS:
+    if dialect.reads_as:
         notes.append(
-            "VictoriaMetrics: counters read as Prometheus reads them (samples inside the window only, "
-            "extrapolated to its edges), so slices and counts match Prometheus on the same data"
+            f"VictoriaMetrics: counters read as {dialect.reads_as} reads them (samples inside the window only, "
+            f"extrapolated to its edges), so slices and counts match {dialect.reads_as} on the same data "
+            "([tool.slo] prometheus_version)"
         )
     return compute.Report(period, rows, previous, source=public_url(client.url), notes=notes, server=info.as_json())
 

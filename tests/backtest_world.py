@@ -32,7 +32,8 @@ class World:
         for inst in self.ok:
             for code, values in (("200", self.ok[inst]), ("500", self.bad[inst])):
                 labels = {"job": self.job, "instance": inst, "code": code}
-                out.append(Series("http_requests_total", labels, list(zip(self.times.tolist(), values.tolist()))))
+                samples = list(zip(self.times.tolist(), values.tolist(), strict=True))
+                out.append(Series("http_requests_total", labels, samples))
         return out
 
     def truth(self, lo: float, hi: float) -> tuple[float, float]:
@@ -45,16 +46,6 @@ class World:
             bad += b
             total += b + float(self.ok[inst][j] - self.ok[inst][i])
         return bad, total
-
-    def value_at(self, t: float) -> dict[tuple[str, str], float]:
-        """Counter values continued past the last sample at the same pace (for a live endpoint)."""
-        last = self.times[-1]
-        out = {}
-        for inst in self.ok:
-            per_s = (self.ok[inst][-1] - self.ok[inst][-2]) / (self.times[-1] - self.times[-2])
-            out[(inst, "200")] = float(self.ok[inst][-1] + per_s * max(0.0, t - last))
-            out[(inst, "500")] = float(self.bad[inst][-1])
-        return out
 
 
 def build(

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -186,28 +187,36 @@ def evaluate_level(
     work: Path,
     level: int,
     progress: Progress = _noop,
+    workers: int = 2,
 ) -> LevelResult:
-    """Evaluate ``rules`` over ``[start, end]`` through ``client``; blocks go to ``out_dir``."""
+    """Evaluate ``rules`` over ``[start, end]`` through ``client`` (``workers`` queries at a time) into ``out_dir``."""
     began = time.monotonic()
     step = min(r.interval for r in rules)
     pieces = list(chunks(start, end, step))
     spool = Spool(work / f"level{level}")
     non_empty: set[int] = set()
     total = len(pieces) * len(rules)
-    for n, (lo, hi) in enumerate(pieces):
-        for i, rule in enumerate(rules):
-            times = grid(lo, hi - 1, rule.interval)
-            if times:
-                answer = client.range(
-                    rule.expr,
-                    datetime.fromtimestamp(times[0], UTC),
-                    datetime.fromtimestamp(times[-1], UTC),
-                    rule.interval,
-                )
-                for item in answer:
-                    if spool.add(rule.record, _labels(item.get("metric", {}), rule), item["values"]):
-                        non_empty.add(i)
-            progress(f"level {level}", n * len(rules) + i + 1, total)
+
+    def query(lo: int, hi: int, rule: Recording) -> list[dict[str, Any]]:
+        times = grid(lo, hi - 1, rule.interval)
+        if not times:
+            return []
+        first, last = datetime.fromtimestamp(times[0], UTC), datetime.fromtimestamp(times[-1], UTC)
+        return list(client.range(rule.expr, first, last, rule.interval))
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for lo, hi in pieces:
+            # ``workers`` queries in flight; answers are spooled in rule order (series stay in time order).
+            for batch in range(0, len(rules), workers):
+                part = list(enumerate(rules))[batch : batch + workers]
+                answers = [pool.submit(query, lo, hi, rule) for _, rule in part]
+                for (i, rule), future in zip(part, answers, strict=True):
+                    for item in future.result():
+                        if spool.add(rule.record, _labels(item.get("metric", {}), rule), item["values"]):
+                            non_empty.add(i)
+                    done += 1
+                    progress(f"level {level}", done, total)
     path = work / f"level{level}.om"
     if spool.write(path):
         backfill_openmetrics(path, out_dir, max_block=BLOCK)
@@ -287,6 +296,7 @@ def backfill(
     local: Callable[[], PromClient] | None = None,
     raw_dir: Path | None = None,
     extra_raw: Mapping[str, int] | None = None,
+    workers: int = 2,
 ) -> BackfillRun:
     """Every level of ``plan`` over ``[start, end]``; level 1 on ``remote``, the rest on a local server.
 
@@ -319,7 +329,7 @@ def backfill(
             if not rules:
                 continue
             client = remote if n == 1 else (local() if local is not None else remote)
-            result = evaluate_level(client, rules, start, end, out_dir, work, n, progress)
+            result = evaluate_level(client, rules, start, end, out_dir, work, n, progress, workers)
             results.append(result)
     return BackfillRun(results)
 

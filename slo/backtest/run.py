@@ -80,6 +80,7 @@ def run_backfill(
     end: int,
     out_dir: Path,
     progress: Progress,
+    workers: int = 2,
 ) -> BackfillRun:
     """Every recording rule of ``docs`` over ``[start, end]`` into blocks in ``out_dir``."""
     plan = plans.build(docs)
@@ -87,7 +88,7 @@ def run_backfill(
         work = Path(tmp)
         raw = work / "raw"
         with local_server([out_dir, raw], work, plan.max_interval) as local:
-            return backfill(remote, plan, start, end, out_dir, progress, local=local, raw_dir=raw)
+            return backfill(remote, plan, start, end, out_dir, progress, local=local, raw_dir=raw, workers=workers)
 
 
 def backtest(
@@ -98,6 +99,7 @@ def backtest(
     progress: Progress,
     scratch: Path | None = None,
     warmup: int | None = None,
+    workers: int = 2,
 ) -> list[FiredAlert]:
     """Every alert the rules of ``docs`` would have fired in ``window``, with budget spent.
 
@@ -122,7 +124,18 @@ def backtest(
         blocks.mkdir()
         with local_server([blocks, raw], work, plan.max_interval) as local:
             if needed.recordings:
-                backfill(remote, needed, first, window.end, blocks, progress, local=local, raw_dir=raw, extra_raw=extra)
+                backfill(
+                    remote,
+                    needed,
+                    first,
+                    window.end,
+                    blocks,
+                    progress,
+                    local=local,
+                    raw_dir=raw,
+                    extra_raw=extra,
+                    workers=workers,
+                )
                 client = local()
             else:
                 client = remote
@@ -130,7 +143,7 @@ def backtest(
             def where(rule: Alerting) -> PromClient:
                 return client if rule.recorded_inputs else remote
 
-            fired = replay_all(alerts, where, window.start, window.end, progress)
+            fired = replay_all(alerts, where, window.start, window.end, progress, workers)
             index = slo_index(defs)
             return [_with_budget(a, index, client, remote, recorded, window) for a in fired]
 

@@ -33,10 +33,20 @@ next:
 @click.option("--end", metavar="T", help="Last instant (default: now); set it to when the rules went live.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Directory for the blocks.")
 @click.option("--replace", "replace_other", is_flag=True, help="Replace blocks DIR holds from other rules.")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 16), default=2, show_default=True, help="Queries in flight per server."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 @guarded
 def backfill(
-    sources: tuple[str, ...], conn: Connection, start: str, end: str | None, out: str, replace_other: bool, quiet: bool
+    sources: tuple[str, ...],
+    conn: Connection,
+    start: str,
+    end: str | None,
+    out: str,
+    replace_other: bool,
+    concurrency: int,
+    quiet: bool,
 ) -> None:
     """Evaluate the generated recording rules over [--start, --end] and write TSDB blocks into DIR.
 
@@ -70,7 +80,7 @@ def backfill(
     stage = outdir.staging(target)
     try:
         with Client(conn) as client, progress_bar(not quiet) as bar:
-            run = run_backfill(client, docs, first, last, stage, bar)
+            run = run_backfill(client, docs, first, last, stage, bar, concurrency)
         blocks = outdir.commit(target, stage, digest, first, last)
     except PrometheusUnavailable as exc:
         click.echo(f"slo: backfill: {exc}; {target} unchanged", err=True)

@@ -35,6 +35,9 @@ from slo.report.client import Connection
 )
 @click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically) instead of stdout.")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 16), default=2, show_default=True, help="Queries in flight per server."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 @guarded
 def backtest(
@@ -47,6 +50,7 @@ def backtest(
     warmup: str | None,
     fmt: str,
     output: str | None,
+    concurrency: int,
     quiet: bool,
 ) -> None:
     """Replay the generated alerting rules over history and list every page and ticket they would have fired.
@@ -98,13 +102,17 @@ def backtest(
     try:
         with Client(conn) as client, progress_bar(not quiet) as bar:
             if base_defs is None:
-                alerts = run.backtest(client, defs, docs, window, bar, warmup=warm)
+                alerts = run.backtest(client, defs, docs, window, bar, warmup=warm, workers=concurrency)
                 result = Result(first, last, alerts, sum(len(s.slos) for s in defs.services))
             else:
                 base_docs = run.rule_docs(base_defs)
                 groups = run.changed_groups(docs, base_docs)
-                head = run.backtest(client, defs, run.only_groups(docs, groups), window, bar, warmup=warm)
-                base = run.backtest(client, base_defs, run.only_groups(base_docs, groups), window, bar, warmup=warm)
+                head = run.backtest(
+                    client, defs, run.only_groups(docs, groups), window, bar, warmup=warm, workers=concurrency
+                )
+                base = run.backtest(
+                    client, base_defs, run.only_groups(base_docs, groups), window, bar, warmup=warm, workers=concurrency
+                )
                 compared = run.slos_of(docs, groups) | run.slos_of(base_docs, groups)
                 changes = diff.compare(head, base, last)
                 head_slos = {k: v[1] for k, v in run.slo_index(defs).items()}

@@ -100,21 +100,23 @@ def _prometheus_retention(client: PromClient) -> tuple[str | None, float | None]
     return None, None
 
 
+def _victoria_flags(client: PromClient) -> dict[str, str]:
+    """VictoriaMetrics' ``/flags`` text (``-name="value"`` lines); {} for anything else (Prometheus: its UI page)."""
+    flags = client.fetch("/flags")
+    if flags is None or "text/html" in flags.headers.get("Content-Type", ""):
+        return {}
+    return dict(_VM_FLAG.findall(flags.text))
+
+
 def detect(client: PromClient) -> ServerInfo:
-    """Probe the status pages (a handful of GETs, each tried once) and say what the server is."""
-    build = _data(client, "/api/v1/status/buildinfo")
+    """Probe the status pages (a handful of GETs, each tried once) and say what the server is.
+
+    VictoriaMetrics first: newer releases answer buildinfo with a borrowed Prometheus version.
+    """
+    found = _victoria_flags(client)
+    build = _data(client, "/api/v1/status/buildinfo") if not found else None
     version = build.get("version") if build else None
     version = version if isinstance(version, str) and version else None
-    if version is not None:
-        retention, seconds = _prometheus_retention(client)
-        if retention is not None:
-            return ServerInfo("prometheus", version, retention, seconds, "--storage.tsdb.retention.time")
-    flags = client.fetch("/flags")
-    found = (
-        dict(_VM_FLAG.findall(flags.text))
-        if flags is not None and "text/html" not in flags.headers.get("Content-Type", "")
-        else {}
-    )
     if not found and version is None:
         metrics = client.fetch("/metrics")
         if metrics is not None and "vm_app_version" in metrics.text:
@@ -127,7 +129,9 @@ def detect(client: PromClient) -> ServerInfo:
         shown = f"{stated} month(s)" if stated is not None and re.fullmatch(r"[\d.]+", stated) else stated
         return ServerInfo("victoriametrics", None, shown, seconds, "-retentionPeriod" if seconds else None)
     if version is not None:
-        return ServerInfo("prometheus", version)
+        retention, seconds = _prometheus_retention(client)
+        flag = "--storage.tsdb.retention.time" if retention is not None else None
+        return ServerInfo("prometheus", version, retention, seconds, flag)
     return ServerInfo()
 
 

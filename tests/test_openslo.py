@@ -14,6 +14,7 @@ from slo.errors import SpecError
 from slo.loaders import load, openslo
 from slo.loaders.yamlsrc import Document, load_documents
 from slo.model import (
+    DEFAULT_POLICY,
     CalendarMonth,
     LatencySLI,
     ProbeSLI,
@@ -490,20 +491,78 @@ def _write(tmp_path: Path, text: str, name: str = "slo.yaml") -> Path:
     return path
 
 
-def test_alert_objects_are_ignored_with_warnings_naming_them() -> None:
+def test_alert_objects_that_do_not_map_are_warned_never_refusing_the_slo() -> None:
     defs = load([DATA / "slo-alert-policies.yaml", DATA / "alert-policy.yaml"])
     assert len(defs.services) == 1
+    assert defs.services[0].slos[0].alerting == DEFAULT_POLICY
     text = [str(w) for w in defs.warnings]
-    assert any("AlertPolicy 'page-on-burn' ignored" in w and w.startswith(f"{DATA}/alert-policy.yaml:2:") for w in text)
-    assert any("alertPolicies 'page-on-burn' ignored" in w for w in text)
+    assert text == [
+        f"{DATA}/alert-policy.yaml:9: spec.notificationTargets: notificationTargets ignored: define receivers and "
+        "routes in the toolkit's routing",
+        f"{DATA}/alert-policy.yaml:8: spec.conditions[0]: conditionRef 'fast-burn' ignored: no AlertCondition of "
+        "that name",
+        f"{DATA}/slo-alert-policies.yaml:26: spec.alertPolicies: alertPolicies 'page-on-burn' hold no burn-rate "
+        "condition the toolkit maps: the default multi-window, multi-burn-rate tiers apply",
+    ]
+
+
+BURN_POLICY = """\
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata:
+  name: burn
+spec:
+  conditions:
+    - conditionRef: fast-burn
+    - kind: AlertCondition
+      metadata:
+        name: slow-burn
+      spec:
+        severity: ticket
+        condition: {kind: burnrate, op: gte, threshold: 1, lookbackWindow: 3d, alertAfter: 30m}
+  notificationTargets:
+    - targetRef: oncall
+---
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata:
+  name: fast-burn
+spec:
+  severity: page
+  condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}
+"""
+
+
+def test_burn_rate_conditions_become_tiers(tmp_path: Path) -> None:
+    from slo.model import BurnRateTier
+
+    text = V1_SLO + "  alertPolicies:\n    - alertPolicyRef: burn\n" + BURN_POLICY
+    defs = load([_write(tmp_path, text)])
+    slo = defs.services[0].slos[0]
+    assert slo.alerting.tiers == (
+        BurnRateTier("fast-burn", "critical", Duration.parse("1h"), Duration.parse("5m"), 0.02),
+        BurnRateTier("slow-burn", "warning", Duration.parse("3d"), Duration.parse("6h"), 0.1, Duration.parse("30m")),
+    )
+    assert [t.factor(slo.period) for t in slo.alerting.tiers] == [14.4, 1.0]
+    assert [str(w).split(": ", 2)[2] for w in defs.warnings] == [
+        "notificationTargets ignored: define receivers and routes in the toolkit's routing"
+    ]
 
 
 def test_readme_alert_objects_never_refuse_an_slo(tmp_path: Path) -> None:
     readme = DATA / "upstream" / "readme"
     alert_files = sorted(readme.glob("alert*.yaml")) + sorted(readme.glob("notification-*.yaml"))
-    defs = load([_write(tmp_path, V1_SLO), *alert_files])
+    text = V1_SLO + "  alertPolicies:\n    - alertPolicyRef: AlertPolicy\n"
+    defs = load([_write(tmp_path, text), *alert_files])
     assert [s.name for s in defs.services] == ["shop"]
-    assert len(defs.warnings) == len(alert_files)
+    assert defs.services[0].slos[0].alerting == DEFAULT_POLICY  # the README's condition is 'op: lte'
+    warnings = [str(w) for w in defs.warnings]
+    assert any(
+        "AlertCondition 'cpu-usage-breach' ignored: only burn-rate conditions with op gt/gte" in w for w in warnings
+    )
+    assert any("AlertPolicy 'AlertPolicy' ignored: already defined at" in w for w in warnings)
+    assert sum("AlertNotificationTarget" in w for w in warnings) == 2
 
 
 def test_a_top_level_list_of_documents(tmp_path: Path) -> None:

@@ -24,13 +24,17 @@ from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
+from slo.loaders.openslo_alerts import AlertObject
+from slo.loaders.openslo_alerts import tiers as alert_tiers
 from slo.loaders.openslo_versions import V1ALPHA, V2ALPHA, draft_warning, from_v1alpha, from_v2alpha
 from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
 from slo.model import (
+    DEFAULT_POLICY,
     SLI,
     SLO,
     WINDOW_PLACEHOLDER,
+    AlertPolicy,
     CalendarMonth,
     CalendarWeek,
     EventSource,
@@ -315,6 +319,7 @@ class _Resolver:
     def __init__(self, warnings: list[Problem] | None = None) -> None:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = warnings if warnings is not None else []
+        self.alert_objects: dict[str, dict[str, AlertObject]] = {"AlertPolicy": {}, "AlertCondition": {}}
         self.objects: list[_Object] = []
         self.by_name: dict[str, dict[str, _Object]] = {kind: {} for kind in KINDS}
         self.indicators: dict[str, _Indicator] = {}
@@ -347,6 +352,16 @@ class _Resolver:
         if kind in ALERT_KINDS:
             metadata = data.get("metadata")
             name = metadata.get("name") if isinstance(metadata, dict) else None
+            if kind in self.alert_objects and isinstance(name, str):
+                first = self.alert_objects[kind].get(name)
+                if first is None:
+                    self.alert_objects[kind][name] = AlertObject(doc, data)
+                    return  # mapped when an SLO refers to it (openslo_alerts); else a warning at the end
+                where = f"{first.doc.file}:{first.doc.line('metadata.name')}"
+                self.warnings.append(
+                    doc.problem("metadata.name", f"{kind} {name!r} ignored: already defined at {where}")
+                )
+                return
             self.warnings.append(
                 doc.problem(
                     "kind",
@@ -586,16 +601,6 @@ class _Resolver:
         """One SLO document → one model SLO per objective."""
         doc, spec, metadata = obj.doc, obj.data["spec"], obj.data["metadata"]
         problems: list[Problem] = []
-        if spec.get("alertPolicies"):
-            names = [_policy_name(p) for p in spec["alertPolicies"]] if isinstance(spec["alertPolicies"], list) else []
-            shown = ", ".join(repr(n) for n in names if n)
-            self.warnings.append(
-                doc.problem(
-                    "spec.alertPolicies",
-                    f"alertPolicies{' ' + shown if shown else ''} ignored: the toolkit derives multi-window, "
-                    "multi-burn-rate alerts from each SLO itself",
-                )
-            )
         if spec["budgetingMethod"] == "RatioTimeslices":
             problems.append(
                 doc.problem(
@@ -624,6 +629,7 @@ class _Resolver:
         if problems or len(got) != len(steps) or len(parts) != len(spec["objectives"]):
             raise _Failed(problems)
         description = spec.get("description") or metadata.get("displayName") or ""
+        alerting = self._alerting(obj, got["period"])
         built = []
         for name, name_path, objective, sli in parts:
             slo = _call(
@@ -637,10 +643,43 @@ class _Resolver:
                     period=got["period"],
                     description=description,
                     labels=got["labels"],
+                    alerting=alerting,
                 ),
             )
             built.append(_Built(slo, spec["service"], doc, name_path))
         return built
+
+    def _alerting(self, obj: _Object, period: Period) -> AlertPolicy:
+        """The SLO's burn-rate conditions as tiers; the default tiers when none maps (with a warning)."""
+        entries = obj.data["spec"].get("alertPolicies")
+        if not entries:
+            return DEFAULT_POLICY
+        mapped = alert_tiers(
+            obj.doc,
+            entries,
+            period,
+            self.alert_objects["AlertPolicy"],
+            self.alert_objects["AlertCondition"],
+            self.warnings,
+        )
+        if mapped:
+            return AlertPolicy(tiers=mapped)
+        names = [_policy_name(p) for p in entries] if isinstance(entries, list) else []
+        shown = ", ".join(repr(n) for n in names if n)
+        self.warnings.append(
+            obj.doc.problem(
+                "spec.alertPolicies",
+                f"alertPolicies{' ' + shown if shown else ''} hold no burn-rate condition the toolkit maps: "
+                "the default multi-window, multi-burn-rate tiers apply",
+            )
+        )
+        return DEFAULT_POLICY
+
+    def unused_alert_objects(self) -> None:
+        for kind, objects in self.alert_objects.items():
+            for name, found in objects.items():
+                if not found.used:
+                    self.warnings.append(found.doc.problem("kind", f"{kind} {name!r} ignored: no SLO refers to it"))
 
     # -- services ----------------------------------------------------------------------------
 
@@ -736,6 +775,7 @@ def load(docs: list[Document], warnings: list[Problem] | None = None) -> list[tu
                     built.setdefault(b.service, []).append(b)
             except _Failed as failed:
                 resolver.problems.extend(failed.problems)
+    resolver.unused_alert_objects()
     services: list[tuple[Service, str]] = []
     for name in dict.fromkeys(order):
         result = resolver.service(name, built.get(name, []), referring.get(name, []))

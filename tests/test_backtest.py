@@ -276,3 +276,79 @@ def test_against_shows_the_pages_a_tighter_objective_adds(live: Live, tmp_path: 
     assert md.returncode == 0, md.stderr
     assert f"live/batch (objective 99% → 99.99%): {pages}" in md.stdout
     assert "| + | live/batch | SLOErrorBudgetBurn | page | critical |" in md.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule documents as data
+
+
+def test_plan_orders_levels_and_finds_what_each_alert_reads() -> None:
+    from slo.backtest.plan import build
+
+    doc = {
+        "groups": [
+            {
+                "name": "g",
+                "interval": "30s",
+                "rules": [
+                    {"record": "c:rate5m", "expr": 'sum(rate(x_total{a="1"}[5m]))'},
+                    {"record": "c:rate1d", "expr": "sum_over_time(c:rate5m[1d]) / 288"},
+                    {"record": "c:burn", "expr": "c:rate1d / 0.001"},
+                    {
+                        "alert": "Mixed",
+                        "expr": 'c:burn > 1 and on() sum(increase(x_total{a="1"}[1h])) > 5',
+                        "for": "2m",
+                    },
+                    {"alert": "Raw", "expr": 'absent(x_total{a="1"})', "keep_firing_for": "10m"},
+                ],
+            },
+            {"name": "slow", "rules": [{"record": "c:ratio30d", "expr": "avg_over_time(c:burn[30d] offset 1h)"}]},
+        ]
+    }
+    plan = build([("doc", doc)])
+    levels = [sorted(r.record for r in level) for level in plan.levels]
+    assert levels == [["c:rate5m"], ["c:rate1d"], ["c:burn"], ["c:ratio30d"]]
+    by_name = {r.record: r for r in plan.recordings}
+    assert by_name["c:rate1d"].lookback == 86400 + 300
+    # its own range and offset, then c:burn's instant look-back, c:rate1d's day, c:rate5m's 5 minutes
+    assert by_name["c:ratio30d"].lookback == 30 * 86400 + 3600 + 300 + 86400 + 300
+    assert by_name["c:ratio30d"].interval == 60  # a group without interval: the default
+    mixed, raw = plan.alerts
+    assert (mixed.for_, mixed.keep_firing_for, raw.for_, raw.keep_firing_for) == (120, 0, 0, 600)
+    assert mixed.mixed and not raw.mixed and raw.raw_inputs == {"x_total"}
+    assert mixed.raw_selectors == {'x_total{a="1"}': 3600}
+    assert {r.record for r in plan.needed_by([mixed]).recordings} == {"c:rate5m", "c:rate1d", "c:burn"}
+    assert plan.needed_by([raw]).recordings == ()
+
+
+def test_plan_refuses_cycles_and_bad_promql() -> None:
+    from slo.backtest.plan import build
+    from slo.errors import SpecError
+
+    cycle = {"groups": [{"name": "g", "rules": [{"record": "a:x", "expr": "b:x"}, {"record": "b:x", "expr": "a:x"}]}]}
+    with pytest.raises(SpecError, match="cycle"):
+        build([("doc", cycle)])
+    broken = {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "sum(rate(x[5m])"}]}]}
+    with pytest.raises(SpecError, match="g: A: PromQL does not parse"):
+        build([("doc", broken)])
+
+
+def test_backtest_bad_input_and_server_down(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from slo.localstack import free_port
+
+    defs = tmp_path / "slos.py"
+    defs.write_text(VERSION.format(batch=99), encoding="utf-8")
+    cli = [sys.executable, "-c", "from slo.cli import main; main()", "backtest", str(defs)]
+    url = f"http://127.0.0.1:{free_port()}"
+    bad = subprocess.run([*cli, "--prometheus", url, "--since", "30x"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "--since" in bad.stderr and "Traceback" not in bad.stderr
+    both = subprocess.run([*cli, "--prometheus", url, "--since", "1d", "--start", "2d"], capture_output=True, text=True)
+    assert both.returncode == 1 and "either --since or --start" in both.stderr
+    down = subprocess.run(
+        [*cli, "--prometheus", url, "--since", "1h", "--retries", "0", "-q"], capture_output=True, text=True
+    )
+    assert down.returncode == 2, down.stderr
+    assert "connection refused" in down.stderr and "Traceback" not in down.stderr

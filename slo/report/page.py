@@ -10,18 +10,18 @@ import html
 from slo.report.compute import Report
 from slo.report.render import (
     STATUS_COLOUR,
-    _budget,
-    _digits,
-    _good_total,
-    _previous,
-    _title,
-    _worst,
+    budget_text,
     cells,
+    decimals_for,
+    good_total_text,
     headers,
     notes,
     pct,
+    previous_text,
     report_notes,
+    report_title,
     status_text,
+    worst_text,
 )
 from slo.report.summary import lines as summary_lines
 
@@ -48,8 +48,8 @@ def to_html(report: Report, charts: bool = True) -> str:
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{esc(_title(report))}</title><style>{HTML_STYLE}</style></head><body>",
-        f"<h1>{esc(_title(report))}</h1>",
+        f"<title>{esc(report_title(report))}</title><style>{HTML_STYLE}</style></head><body>",
+        f"<h1>{esc(report_title(report))}</h1>",
         '<ul class="summary">',
     ]
     for line in summary_lines(report):
@@ -76,19 +76,19 @@ def to_html(report: Report, charts: bool = True) -> str:
     out.append("</tbody></table>")
     for i, row in enumerate(report.rows):
         out.append(f'<h2 id="slo-{i}">{esc(row.service)} / {esc(row.slo)}</h2>')
-        d = _digits(row.objective)
+        d = decimals_for(row.objective)
         facts = [
             ("kind", row.sli_kind),
             ("objective", pct(row.objective, max(1, d - 2))),
             ("SLI", pct(row.sli, d)),
             ("status", status_text(row)),
-            ("error budget left", _budget(row)),
-            ("good / total", _good_total(row)),
-            ("worst day", _worst(row)),
+            ("error budget left", budget_text(row)),
+            ("good / total", good_total_text(row)),
+            ("worst day", worst_text(row)),
             ("coverage", pct(row.coverage, 2)),
         ]
         if row.previous is not None:
-            prev_sli, delta = _previous(row)
+            prev_sli, delta = previous_text(row)
             facts += [("previous SLI", prev_sli), ("budget change", delta)]
         out.append("<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts) + "</dl>")
         for note in notes(row):

@@ -40,7 +40,7 @@ STATUS_COLOUR = {
 # -- number formatting ------------------------------------------------------------------------------
 
 
-def _digits(objective: float) -> int:
+def decimals_for(objective: float) -> int:
     """Enough decimals to tell the SLI from its objective (99.9 → 3, 99.99 → 4)."""
     budget = 1 - objective
     return max(2, min(6, math.ceil(-math.log10(budget * 100) - 1e-9) + 2)) if budget > 0 else 3
@@ -78,7 +78,7 @@ def number(value: float | None) -> float | int | None:
     return value
 
 
-def _good_total(row: Row) -> str:
+def good_total_text(row: Row) -> str:
     if row.total is None:
         return "—"
     text = f"{count(row.good)} / {count(row.total)} {row.unit}"
@@ -87,16 +87,16 @@ def _good_total(row: Row) -> str:
     return text
 
 
-def _worst(row: Row) -> str:
-    return f"{row.worst_day} ({pct(row.worst_day_sli, _digits(row.objective))})" if row.worst_day else "—"
+def worst_text(row: Row) -> str:
+    return f"{row.worst_day} ({pct(row.worst_day_sli, decimals_for(row.objective))})" if row.worst_day else "—"
 
 
-def _budget(row: Row) -> str:
+def budget_text(row: Row) -> str:
     r = row.error_budget_remaining
     return "—" if r is None else f"{r * 100:.1f}% ({minutes(row.error_budget_remaining_minutes)})"
 
 
-def _previous(row: Row) -> tuple[str, str]:
+def previous_text(row: Row) -> tuple[str, str]:
     prev = row.previous
     if prev is None:
         return "—", "—"
@@ -104,7 +104,7 @@ def _previous(row: Row) -> tuple[str, str]:
         return "no data", "—"
     now, before = row.error_budget_remaining, prev.error_budget_remaining
     delta = "—" if now is None or before is None else f"{(now - before) * 100:+.1f} pp"
-    return pct(prev.sli, _digits(row.objective)), delta
+    return pct(prev.sli, decimals_for(row.objective)), delta
 
 
 def notes(row: Row) -> list[str]:
@@ -133,20 +133,20 @@ def status_text(row: Row) -> str:
 
 
 def cells(row: Row, compare: bool) -> list[str]:
-    d = _digits(row.objective)
+    d = decimals_for(row.objective)
     out = [
         row.service,
         row.slo,
         pct(row.objective, max(1, d - 2)),
         pct(row.sli, d),
         status_text(row),
-        _budget(row),
-        _good_total(row),
-        _worst(row),
+        budget_text(row),
+        good_total_text(row),
+        worst_text(row),
         pct(row.coverage, 2),
     ]
     if compare:
-        out.extend(_previous(row))
+        out.extend(previous_text(row))
     return out
 
 
@@ -157,7 +157,7 @@ def headers(compare: bool) -> list[str]:
     return out
 
 
-def _title(report: Report) -> str:
+def report_title(report: Report) -> str:
     return f"SLO report {report.period.title}"
 
 
@@ -187,7 +187,7 @@ def to_table(report: Report, color: bool = False, width: int | None = None) -> s
         width=width or (shutil.get_terminal_size((120, 24)).columns if color else 200),
         color_system="standard" if color else None,
     )
-    console.print(_title(report), markup=False, highlight=False, style="bold")
+    console.print(report_title(report), markup=False, highlight=False, style="bold")
     for line in summary_lines(report):
         console.print(f"[{STATUS_STYLE[line.status]}]{line.heading}[/]: ", end="", highlight=False)
         console.print(line.text, markup=False, highlight=False)
@@ -206,7 +206,7 @@ def _md_escape(text: str) -> str:
 
 def to_markdown(report: Report) -> str:
     compare = report.previous_period is not None
-    lines = [f"# {_title(report)}", ""]
+    lines = [f"# {report_title(report)}", ""]
     lines += [f"- **{line.heading}**: {_md_escape(line.text)}" for line in summary_lines(report)] + [""]
     if compare and report.previous_period is not None:
         lines += [f"Compared with {report.previous_period.label}.", ""]

@@ -7,6 +7,7 @@ applies on ``kubectl apply``; validating against it here catches what the cluste
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,12 @@ def _objects(files: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {rel: yaml.safe_load(text) for rel, text in files.items() if rel.startswith("rules/kubernetes/")}
 
 
+@functools.cache
+def _example(meta: Metadata | None = None) -> dict[str, dict[str, Any]]:
+    """The bundled example's PrometheusRule objects (generated once per metadata: rendering takes seconds)."""
+    return _objects(artifacts(load([EXAMPLE / "slos.py"]), kubernetes_meta=meta))
+
+
 META = Metadata(
     namespace="monitoring",
     labels={"release": "kube-prometheus-stack", "prometheus": "k8s"},
@@ -61,8 +68,7 @@ META = Metadata(
 
 @pytest.mark.parametrize("meta", [None, META], ids=["plain", "namespace-labels-annotations"])
 def test_generated_objects_are_valid_against_the_crd(meta: Metadata | None) -> None:
-    defs = load([EXAMPLE / "slos.py"])
-    objects = _objects(artifacts(defs, kubernetes_meta=meta))
+    objects = _example(meta)
     assert objects, "no PrometheusRule generated"
     for rel, obj in objects.items():
         assert _problems(obj) == [], rel
@@ -70,8 +76,7 @@ def test_generated_objects_are_valid_against_the_crd(meta: Metadata | None) -> N
 
 
 def test_namespace_labels_and_annotations_are_applied() -> None:
-    defs = load([EXAMPLE / "slos.py"])
-    obj = _objects(artifacts(defs, kubernetes_meta=META))["rules/kubernetes/ai-assistant.yaml"]
+    obj = _example(META)["rules/kubernetes/ai-assistant.yaml"]
     metadata = obj["metadata"]
     assert metadata["namespace"] == "monitoring"
     assert metadata["labels"] == {
@@ -83,14 +88,13 @@ def test_namespace_labels_and_annotations_are_applied() -> None:
     }
     assert metadata["annotations"] == {"argocd.argoproj.io/sync-wave": "1", "owner": "SRE team <sre@example.com>"}
     # a user's team label wins over the definitions' team
-    obj = _objects(artifacts(defs, kubernetes_meta=Metadata(labels={"team": "platform"})))
+    obj = _example(Metadata(labels={"team": "platform"}))
     assert obj["rules/kubernetes/ai-assistant.yaml"]["metadata"]["labels"]["team"] == "platform"
     assert "namespace" not in obj["rules/kubernetes/ai-assistant.yaml"]["metadata"]
 
 
 def test_the_schema_check_catches_what_the_api_server_refuses() -> None:
-    defs = load([EXAMPLE / "slos.py"])
-    obj = _objects(artifacts(defs))["rules/kubernetes/ai-assistant.yaml"]
+    obj = _example()["rules/kubernetes/ai-assistant.yaml"]
     broken = yaml.safe_load(yaml.safe_dump(obj))
     alert = next(r for g in broken["spec"]["groups"] for r in g["rules"] if "alert" in r)
     alert["for"] = "5 minutes"

@@ -5,8 +5,10 @@ with ``step`` = the group's interval gives the same values on an aligned grid, s
 range query per rule and time chunk. Level 1 reads raw series and is queried on the user's server
 (with its auth, TLS and retries). Later levels read recorded series that only exist in the blocks
 just written: they are queried on a Prometheus started here, on 127.0.0.1, over hard links of those
-blocks. Results are written chunk by chunk as OpenMetrics and turned into blocks by
-``promtool tsdb create-blocks-from openmetrics``, so memory holds one chunk of one level at a time.
+blocks; an expression reading raw and recorded series at once runs there too, after the raw series
+it selects were copied (:func:`copy_raw`). Answers are spooled to disk one file per series and
+turned into blocks once per level by ``promtool tsdb create-blocks-from openmetrics``, so memory
+holds the answers in flight (one per worker), never a level.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ next:
   1. Prometheus: copy the block directories into its data directory (--storage.tsdb.path), e.g.
        cp -r {out}/0* /var/lib/prometheus/metrics2/
      2.39 and later load them at the next block reload (restart to load them at once); older versions
-     need --storage.tsdb.allow-overlapping-blocks. The 30d windows are full from the first evaluation.
+     need --storage.tsdb.allow-overlapping-blocks. Windows up to {span} are full from the first evaluation.
   2. Thanos, Mimir, Cortex: upload each block directory to the object storage bucket instead
      (thanos tools bucket upload, or mimirtool backfill {out}/0*).
   3. Deploy the generated rule files (rules/*.rules.yml) if they are not yet: live evaluation carries on
@@ -106,4 +106,8 @@ def backfill(
         f"wrote {len(blocks)} block(s) to {target}: {run.series} series, {run.samples:,} samples, "
         f"{levels} level(s), {iso(first)} .. {iso(last)}"
     )
-    click.echo(NEXT_STEPS.format(out=target, end=iso(last), manifest=target / outdir.MANIFEST), nl=False)
+    from slo.durations import Duration
+
+    span = Duration(max(60, (last - first) // 60 * 60))
+    text = NEXT_STEPS.format(out=target, end=iso(last), manifest=target / outdir.MANIFEST, span=span)
+    click.echo(text, nl=False)

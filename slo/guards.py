@@ -30,6 +30,7 @@ from slo.model import (
     LatencySLI,
     ProbeSLI,
     RatioSLI,
+    RawRatioSLI,
     Service,
     TimeSliceSLI,
 )
@@ -120,6 +121,8 @@ def raw_windows(slo: SLO) -> frozenset[Duration]:
     Deriving the fastest page from smoothed 5m rates would delay it by minutes (MTTD < 2 min).
     Slice SLOs read every window from their recorded slice verdicts.
     """
+    if isinstance(slo.sli, RawRatioSLI):
+        return frozenset(windows(slo))  # an opaque ratio has no recorded series to derive from
     if isinstance(slo.sli, TimeSliceSLI) and not is_probe(slo):
         return frozenset()
     out = {w for w in windows(slo) if w < BASE_WINDOW}

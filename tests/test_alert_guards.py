@@ -236,3 +236,18 @@ def _windows() -> tuple[Any, ...]:
     from slo.durations import Duration
 
     return (Duration.parse("1d"), Duration.parse("2h"), 0.1)
+
+
+def test_opaque_ratio_windows_are_read_raw_so_no_coverage_guard() -> None:
+    """A raw error-ratio SLI (Sloth's raw) records no base series: its windows are all read raw."""
+    from slo.model import SLO, PromQLTemplate, RawRatioSLI
+
+    raw = SLO(
+        "raw",
+        99.9,
+        RawRatioSLI(PromQLTemplate("sum(rate(errors_total[{{.window}}])) / sum(rate(req_total[{{.window}}]))")),
+    )
+    doc = rule_file(service("raw", raw))
+    burns = [r for g in doc["groups"] for r in g["rules"] if r.get("alert") == "SLOErrorBudgetBurn"]
+    assert len(burns) == 4
+    assert not any("count_over_time" in r["expr"] or "slo:sli_total" in r["expr"] for r in burns)

@@ -7,6 +7,7 @@ end in one clear line on stderr, exit code 2 and no output file.
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -367,13 +368,13 @@ def _boxes_overlap(a, b) -> bool:
     return a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5
 
 
-@pytest.mark.parametrize("hours", [1, 6, 24, 7 * 24, 31 * 24, 92 * 24])
+@pytest.mark.parametrize("hours", [1, 6, 24, 7 * 24, 31 * 24, 45 * 24, 92 * 24])
 def test_chart_axes_are_readable_from_an_hour_to_a_quarter(hours: int) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from slo.report.charts import burn_down_figure, daily_figure
 
-    start = datetime(2026, 1, 1, 9, tzinfo=UTC) if hours < 24 else datetime(2026, 1, 1, tzinfo=UTC)
+    start = datetime(2026, 1, 1, 9, tzinfo=UTC) if hours < 24 else datetime(2026, 1, 17, tzinfo=UTC)
     period = span_period(start.isoformat(), (start + pd.Timedelta(hours=hours)).isoformat(), "Europe/Berlin")
     row = _chart_row(period)
     for make in (burn_down_figure, daily_figure):
@@ -386,7 +387,8 @@ def test_chart_axes_are_readable_from_an_hour_to_a_quarter(hours: int) -> None:
         labels = [t for t in ax.get_xticklabels() if t.get_text() and t.get_visible()]
         texts = [t.get_text() for t in labels]
         assert len(texts) >= 2, (make.__name__, hours, texts)
-        assert len(set(texts)) == len(texts), (make.__name__, hours, texts)  # never the same date on every tick
+        # Never the same date on every tick: neighbours differ (concise labels may repeat "22" a month apart).
+        assert all(a != b for a, b in itertools.pairwise(texts)), (make.__name__, hours, texts)
         boxes = [t.get_window_extent(renderer) for t in labels]
         for i, a in enumerate(boxes):
             for b in boxes[i + 1 :]:

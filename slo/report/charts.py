@@ -9,6 +9,7 @@ the objective. Time axes use matplotlib's concise date ticks, which stay readabl
 from __future__ import annotations
 
 import io
+import math
 import re
 from typing import Any
 
@@ -96,13 +97,21 @@ def burn_down_figure(row: Row, period: ReportPeriod) -> Any:
     ax.fill_between(local.index, values, 0, where=values < 0, color=RED, alpha=0.25, step="post")
     ax.axhline(0, color=RED, linewidth=0.8)
     ax.plot([start, end], [100, 0], color=GREY, linewidth=0.8, linestyle="--", label="even burn")
+    low = min(0.0, float(values.min()))
     if local.index[-1] < end:
         ax.axvline(local.index[-1], color=GREY, linewidth=0.6, linestyle=":")
-        label = "last data" if not period.running else "last data (now)"
-        ax.annotate(label, (local.index[-1], 100), xytext=(3, -10), textcoords="offset points", fontsize=7, color=GREY)
+        late = (local.index[-1] - start) > (end - start) * 0.75  # label left of the line near the right edge
+        ax.annotate(  # at the bottom: the budget line runs along the top
+            "last data",
+            (local.index[-1], low - 5),
+            xytext=(-3 if late else 3, 3),
+            textcoords="offset points",
+            ha="right" if late else "left",
+            fontsize=7,
+            color=GREY,
+        )
     ax.set_ylabel("budget left (%)")
     ax.set_xlim(start, end)
-    low = min(0.0, float(values.min()))
     ax.set_ylim(low - 5, 105)
     _time_axis(ax, period)
     ax.grid(True, color="#d0d7de", linewidth=0.5)
@@ -135,7 +144,7 @@ def daily_figure(row: Row, period: ReportPeriod) -> Any:
     last = pd.Timestamp(period.end).tz_convert(period.timezone)
     left, right = min(first, days[0]), max(last, days[-1] + pd.Timedelta(days=1))
     ax.set_xlim(mdates.date2num(left.to_pydatetime()), mdates.date2num(right.to_pydatetime()))
-    _time_axis(ax, period)
+    _day_axis(ax, period, right - left)
     ax.grid(True, axis="y", color="#d0d7de", linewidth=0.5)
     _legend(ax)
     ax.set_title("SLI per day (days with data)", fontsize=9, loc="left")
@@ -147,6 +156,25 @@ def _percent_formatter(span: float) -> Any:
 
     decimals = 0 if span >= 5 else 1 if span >= 0.5 else 2 if span >= 0.05 else 3
     return FuncFormatter(lambda v, _pos: f"{v:.{decimals}f}")
+
+
+def _day_axis(ax: Any, period: ReportPeriod, span: pd.Timedelta) -> None:
+    """Day ticks (every k-th day, at most about eight), months beyond two months: bars are days."""
+    from matplotlib import dates as mdates
+
+    days = span / pd.Timedelta(days=1)
+    if days > 62:
+        locator: Any = mdates.MonthLocator(tz=period.zone)
+        formatter = mdates.DateFormatter("%b %Y", tz=period.zone)
+    else:
+        # A daily rule every k days from the axis start: no restart on the 1st, so no cramped pair of ticks.
+        rule = mdates.rrulewrapper(
+            mdates.DAILY, interval=max(1, math.ceil(days / 8)), byhour=0, byminute=0, bysecond=0, tzinfo=period.zone
+        )
+        locator = mdates.RRuleLocator(rule, tz=period.zone)
+        formatter = mdates.DateFormatter("%d %b", tz=period.zone)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(formatter)
 
 
 def _legend(ax: Any) -> None:

@@ -157,3 +157,16 @@ def test_range_without_data_and_server_down(env: Env) -> None:
     )  # fmt: skip
     assert down.returncode == 2, down.stderr
     assert "connection refused" in down.stderr and "Traceback" not in down.stderr
+
+
+def test_a_server_already_recording_the_series_is_pointed_out(env: Env) -> None:
+    # After the first test the server holds the backfilled (and live) recorded series.
+    if not env.server.query("count(slo:sli_total:rate5m)", env.last):
+        pytest.fail("run with the first test of this module: it loads the blocks")
+    out = env.tmp / "overlap"
+    done = slo(
+        "backfill", str(env.defs), "--prometheus", env.server.url, "--start", str(env.last - 2 * HOUR),
+        "--end", str(env.last), "--out", str(out), "-q", cwd=env.tmp,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "already records some of these series" in done.stderr and "rerun with --end" in done.stderr

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -30,6 +31,7 @@ from slo.backtest.plan import Recording, RulePlan
 from slo.errors import Problem, SpecError
 from slo.localstack import PrometheusServer, backfill_openmetrics, blocks_in, format_number, render_labels
 from slo.report.client import NO_PARTIAL, Answer, Connection, PromClient
+from slo.selectors import quote
 
 POINTS = 10_000  # evaluations per query: fewer points than Prometheus' 11,000 limit per series
 BLOCK = "240h"  # promtool re-reads the OpenMetrics file once per block: few, large blocks
@@ -354,6 +356,22 @@ def _require_data(remote: PromClient, plan: RulePlan, start: int, end: int) -> N
         f"{remote.shown}: no samples of {', '.join(names)} between {_iso(start)} and {_iso(end)}: "
         "is the range inside the server's retention, and are these the right selectors?"
     )
+
+
+def already_recorded(remote: PromClient, plan: RulePlan, start: int, end: int) -> int | None:
+    """The first hour in ``[start, end]`` at which the server already holds some of the recorded series.
+
+    A server running the rules (this version or another) records them live: backfilled samples in the
+    same span would interleave with those. None when the server has none of them.
+    """
+    names = sorted({r.record for r in plan.recordings})
+    if not names:
+        return None
+    selector = "{__name__=~" + quote("|".join(re.escape(n) for n in names)) + "}"
+    first, last = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+    step = 3600 if end - start >= 7200 else 60
+    found = [float(t) for item in remote.range(f"count({selector})", first, last, step) for t, _ in item["values"]]
+    return int(min(found)) if found else None
 
 
 def _iso(t: int) -> str:

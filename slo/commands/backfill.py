@@ -57,7 +57,8 @@ def backfill(
     """
     from slo.backtest import outdir
     from slo.backtest.cliparts import instant, iso, progress_bar
-    from slo.backtest.evaluate import Client
+    from slo.backtest.evaluate import Client, already_recorded
+    from slo.backtest.plan import build
     from slo.backtest.run import rule_docs, run_backfill
     from slo.localstack import PrometheusError
     from slo.report.client import PrometheusUnavailable
@@ -80,6 +81,14 @@ def backfill(
     stage = outdir.staging(target)
     try:
         with Client(conn) as client, progress_bar(not quiet) as bar:
+            live = already_recorded(client, build(docs), first, last)
+            if live is not None:
+                click.echo(
+                    f"slo: backfill: warning: {client.shown} already records some of these series from about "
+                    f"{iso(live)} (the rules are deployed, maybe in another version): backfilled and live samples "
+                    f"will interleave after that; rerun with --end {iso(live)} to stop where the live ones begin",
+                    err=True,
+                )
             run = run_backfill(client, docs, first, last, stage, bar, concurrency)
         blocks = outdir.commit(target, stage, digest, first, last)
     except PrometheusUnavailable as exc:

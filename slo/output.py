@@ -37,7 +37,8 @@ def _generated_files(out: Path, roots: Iterable[str]) -> set[str]:
         if not base.is_dir():
             continue
         for path in base.rglob("*"):
-            if path.is_file() and path.suffix in (".yml", ".yaml", ".json"):
+            # .tmpl: the Alertmanager notification templates beside alertmanager.yml
+            if path.is_file() and path.suffix in (".yml", ".yaml", ".json", ".tmpl"):
                 try:
                     head = path.read_text(encoding="utf-8", errors="replace")[:4096]
                 except OSError:

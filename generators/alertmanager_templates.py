@@ -34,9 +34,8 @@ def _defines(body: dict[str, str]) -> str:
     return "\n\n".join(f'{{{{ define "{PREFIX}.{name}" }}}}{text}{{{{ end }}}}' for name, text in body.items())
 
 
-# Each entry: template name → body. Bodies are written on one line or with explicit newlines so the
-# rendered text has no stray blank lines (Alertmanager 0.25's Go has no trim markers problem, but the
-# bodies stay readable without them).
+# Each entry: template name → body. Bodies carry their newlines explicitly ("\n"), so the rendered text
+# is exactly what is written here, with no whitespace from the file's layout.
 _BODIES: dict[str, str] = {
     # [FIRING:2] checkout/availability: error budget burning 14.4x too fast (fast-page)
     "subject": (
@@ -105,8 +104,9 @@ _BODIES: dict[str, str] = {
 }
 
 HEADER = """\
-{{/* Notification templates of the SLO routing: Slack, PagerDuty, Opsgenie, e-mail. Receivers of the
-     generated alertmanager.yml use them for every field their definition does not set itself. */}}
+{{/* Notification templates of the SLO routing: Slack, PagerDuty, Opsgenie, e-mail, Microsoft Teams.
+     Receivers of the generated alertmanager.yml use them for every field their definition does not set
+     itself. */}}
 """
 
 

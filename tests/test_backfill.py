@@ -89,21 +89,11 @@ def test_first_evaluation_gives_the_exact_30d_sli(env: Env) -> None:
     assert blocks == sorted(manifest["blocks"]) and blocks
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging or work left behind
 
-    # Safe to rerun: the same rules replace their own blocks (no duplicates), DIR stays consistent.
-    again = slo(
-        "backfill", str(env.defs), "--prometheus", env.server.url, "--start", str(env.first), "--end", str(env.last),
-        "--out", str(out), "-q", cwd=env.tmp,
-    )  # fmt: skip
-    assert again.returncode == 0, again.stderr
-    manifest2 = json.loads((out / "slo-backfill.json").read_text(encoding="utf-8"))
-    assert len(manifest2["blocks"]) == len(blocks)
-    assert sorted(p.name for p in out.iterdir() if (p / "meta.json").is_file()) == sorted(manifest2["blocks"])
-
     # Load the blocks and the generated rules into the server: the first evaluation has 30 days.
     doc = rule_file(definitions((str(env.defs),)).services[0])
     rules = write_rules(doc, env.tmp / "shop.rules.yml")
     env.server.stop()
-    for block in manifest2["blocks"]:
+    for block in manifest["blocks"]:
         shutil.copytree(out / block, env.tmp / "data" / block)
     env.server.rule_files = [rules]
     env.server.evaluation_interval = "30s"
@@ -129,11 +119,18 @@ def test_first_evaluation_gives_the_exact_30d_sli(env: Env) -> None:
     assert early is not None and early > 0
 
 
-def test_other_rules_are_refused_then_replaced(env: Env) -> None:
+def test_rerun_replaces_its_blocks_and_other_rules_are_refused(env: Env) -> None:
     out = env.tmp / "other"
     args = ["--prometheus", env.server.url, "--start", str(env.last - 2 * HOUR), "--end", str(env.last), "-q"]
     first = slo("backfill", str(env.defs), *args, "--out", str(out), cwd=env.tmp)
     assert first.returncode == 0, first.stderr
+    blocks = json.loads((out / "slo-backfill.json").read_text(encoding="utf-8"))["blocks"]
+    # Safe to rerun: the same rules replace their own blocks (no duplicates), DIR stays consistent.
+    again = slo("backfill", str(env.defs), *args, "--out", str(out), cwd=env.tmp)
+    assert again.returncode == 0, again.stderr
+    manifest = json.loads((out / "slo-backfill.json").read_text(encoding="utf-8"))
+    assert len(manifest["blocks"]) == len(blocks) and set(manifest["blocks"]).isdisjoint(blocks)
+    assert sorted(p.name for p in out.iterdir() if (p / "meta.json").is_file()) == sorted(manifest["blocks"])
     tighter = env.tmp / "tighter.py"
     tighter.write_text(DEFS.format(objective=99.95), encoding="utf-8")
     refused = slo("backfill", str(tighter), *args, "--out", str(out), cwd=env.tmp)

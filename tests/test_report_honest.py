@@ -71,7 +71,8 @@ def history(now: datetime) -> History:
     gap_before = int((last + timedelta(days=3, hours=10, minutes=2, seconds=30)).timestamp())
     gap_after = int((last + timedelta(days=3, hours=13, minutes=4, seconds=30)).timestamp())  # alone in 13:00-13:05
     end = int(now.timestamp()) // 60 * 60 - 30
-    first_outage = (end - 2 * 3600) // 60 * 60 + 30
+    # Two hours ago, but inside this month (which has data) when the month is younger than that.
+    first_outage = max((end - 2 * 3600) // 60 * 60 + 30, int(current.timestamp()) + 30)
     outage = (first_outage, first_outage + (OUTAGE_MINUTES - 1) * 60)
     times = np.concatenate(
         [
@@ -256,7 +257,7 @@ def test_running_month_ends_at_now(prometheus: PrometheusServer, slos: Path, his
 
 
 def test_running_span_summary_in_time(prometheus: PrometheusServer, slos: Path, hist: History) -> None:
-    start = hist.now.replace(second=0, microsecond=0) - timedelta(hours=4)
+    start = max(hist.now.replace(second=0, microsecond=0) - timedelta(hours=4), hist.current)
     start -= timedelta(minutes=start.minute % 5)
     end = start + timedelta(days=1)
     args = ["--start", start.isoformat(), "--end", end.isoformat(), "--min-coverage", "0"]
@@ -407,7 +408,7 @@ def test_html_report_renders_in_chromium(
     if which == "last-month":
         args = ["--month", hist.label(hist.last), "--compare-previous"]
     else:
-        start = hist.now.replace(second=0, microsecond=0) - timedelta(hours=4)
+        start = max(hist.now.replace(second=0, microsecond=0) - timedelta(hours=4), hist.current)
         start -= timedelta(minutes=start.minute % 5)
         args = ["--start", start.isoformat(), "--end", (start + timedelta(days=1)).isoformat(), "--min-coverage", "0"]
     page = tmp_path / f"{which}.html"

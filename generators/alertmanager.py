@@ -31,7 +31,6 @@ is. A subtree of an earlier merge is replaced, so merging is idempotent.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,20 +38,23 @@ from typing import Any
 from generators import alertmanager_templates, alertmanager_tree, prometheus_rules, threshold_rules
 from generators.alertmanager_base import BaseConfig
 from generators.alertmanager_base import read_base as read_base  # the CLI reads a base through this module
+from generators.alertmanager_inhibit import inhibit_rules
+from generators.alertmanager_matchers import FIXED_ALERTS as FIXED_ALERTS
+from generators.alertmanager_matchers import (
+    burn_alert_names,
+    matcher,
+    one_of,
+    service_matcher,
+    subtree_matcher,
+    threshold_alert_names,
+)
 from generators.alertmanager_versions import Version, config_problems, receiver_problems, target
 from slo.errors import Problem, SpecError
 from slo.loaders import Definitions
-from slo.model import HistogramQuantile, LatencySLI, RateRatio, RatioSLI, TimeSliceSLI
 from slo.routing import SEVERITIES, Routing
-from slo.selectors import Selector
 
 CONFIG = "alertmanager/alertmanager.yml"
 ROUTE_TESTS = "alertmanager/routes.test.yml"
-FIXED_ALERTS = (
-    prometheus_rules.ABSENT_ALERT,
-    prometheus_rules.BUCKET_ALERT,
-    prometheus_rules.EXHAUSTED_ALERT,
-)
 # Labels of a burn-rate alert that say which tier fired; they never influence routing.
 TIER_LABELS = ("tier", "long_window", "short_window")
 
@@ -79,66 +81,7 @@ Secrets are read by Alertmanager from the *_file paths; none is written here.
 routes.test.yml beside this file lists label sets and the receivers they must reach (`slo test`)."""
 
 # ---------------------------------------------------------------------------------------------
-# Matchers
-
-
-def quote(value: str) -> str:
-    """A label value as a double-quoted Alertmanager matcher value."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def matcher(label: str, value: str, op: str = "=") -> str:
-    return f"{label}{op}{quote(value)}"
-
-
-def burn_alert_names(defs: Definitions) -> list[str]:
-    """``SLOErrorBudgetBurn`` plus any alert name an SLO's policy sets instead."""
-    custom = {
-        slo.alerting.name
-        for service in defs.services
-        for slo in service.slos
-        if slo.alerting is not None and slo.alerting.name
-    }
-    return [prometheus_rules.BURN_ALERT, *sorted(custom - {prometheus_rules.BURN_ALERT})]
-
-
-def threshold_alert_names(defs: Definitions, both_levels: bool = False) -> list[str]:
-    """The names of the services' threshold alerts (only those with both levels if ``both_levels``)."""
-    names = {
-        alert.name
-        for service in defs.services
-        for alert in service.alerts
-        if not both_levels or (alert.warning is not None and alert.critical is not None)
-    }
-    return sorted(names)
-
-
-def alert_names(defs: Definitions) -> list[str]:
-    """Every SLO alert name the rule generator can write for these definitions (burn-rate names first)."""
-    return [*burn_alert_names(defs), *FIXED_ALERTS]
-
-
-def _one_of(label: str, values: list[str]) -> str:
-    return matcher(label, values[0]) if len(values) == 1 else matcher(label, "|".join(values), "=~")
-
-
-def subtree_matcher(defs: Definitions) -> str:
-    """The matcher that marks (and selects the alerts of) the generated SLO subtree."""
-    return matcher("alertname", "|".join(alert_names(defs)), "=~")
-
-
-def service_matcher(services: Iterable[str]) -> str:
-    """``service="a"`` or ``service=~"a|b"``: only these definitions' services, never another team's.
-
-    Alert names such as ``SLOErrorBudgetBurn``, ``SLOMetricAbsent`` (Pyrra writes one too) or
-    ``HighErrorRate`` are common; in a shared Alertmanager a subtree matched by name alone would
-    capture every other generator's and team's alerts of that name.
-    """
-    names = sorted(set(services))
-    if len(names) == 1:
-        return matcher("service", names[0])
-    return matcher("service", "|".join(re.escape(n) for n in names), "=~")
+# Subtrees
 
 
 def _is_slo_subtree(route: Any) -> bool:
@@ -205,7 +148,7 @@ def threshold_route(routing: Routing, defs: Definitions) -> dict[str, Any] | Non
     if not names:
         return None
     return {
-        "matchers": [_one_of("alertname", names), service_matcher(s.name for s in defs.services if s.alerts)],
+        "matchers": [one_of("alertname", names), service_matcher(s.name for s in defs.services if s.alerts)],
         "receiver": routing.default,
         "group_by": list(routing.group_by),
         **routing.timing(),
@@ -233,110 +176,6 @@ def _is_threshold_subtree(route: Any) -> bool:
 def receivers(routing: Routing) -> list[dict[str, Any]]:
     """The routing's receivers, with the notification templates wherever a definition sets nothing."""
     return [alertmanager_templates.apply(r.config()) for r in routing.receivers]
-
-
-def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
-    """Page inhibits ticket of the same SLO; missing data inhibits the SLO's burn-rate alerts; a threshold
-    alert's critical level inhibits its warning level of the same series."""
-    if not routing.inhibit:
-        return []
-    burn = _one_of("alertname", burn_alert_names(defs))
-    missing = _one_of("alertname", [prometheus_rules.ABSENT_ALERT, prometheus_rules.BUCKET_ALERT])
-    rules = [
-        {
-            "source_matchers": [burn, matcher("severity", "critical")],
-            "target_matchers": [burn, matcher("severity", "warning")],
-            "equal": ["service", "slo"],
-        },
-        {
-            "source_matchers": [missing],
-            "target_matchers": [burn],
-            "equal": ["service", "slo"],
-        },
-    ]
-    thresholds = threshold_alert_names(defs, both_levels=True)
-    if thresholds:
-        names = _one_of("alertname", thresholds)
-        # A label an alert's series lack is empty on both sides, so one rule serves every grouping.
-        grouping = sorted({label for service in defs.services for alert in service.alerts for label in alert.expr.by})
-        rules.append(
-            {
-                "source_matchers": [names, matcher("severity", "critical")],
-                "target_matchers": [names, matcher("severity", "warning")],
-                "equal": ["alertname", "service", *grouping],
-            }
-        )
-    if routing.cross_inhibit:
-        rules += cross_inhibit_rules(defs)
-    return rules
-
-
-def _metric(source: object) -> str | None:
-    return source.metric if isinstance(source, Selector) else None
-
-
-def _slo_symptom(sli: object) -> tuple[str, str] | None:
-    """(symptom, metric) an SLI measures: errors of a request counter, or latency of a histogram."""
-    if isinstance(sli, TimeSliceSLI):
-        sli = sli.inner
-    if isinstance(sli, RatioSLI):
-        metric = _metric(sli.total)
-        return ("errors", metric) if metric else None
-    if isinstance(sli, LatencySLI):
-        return ("latency", sli.histogram.metric)
-    return None
-
-
-def _alert_symptom(expr: object) -> tuple[str, str] | None:
-    """(symptom, metric) a threshold alert watches: an error ratio or a histogram quantile."""
-    if isinstance(expr, RateRatio):
-        return ("errors", expr.denominator.metric)
-    if isinstance(expr, HistogramQuantile):
-        return ("latency", expr.histogram.metric)
-    return None
-
-
-def symptom_pairs(defs: Definitions) -> list[tuple[str, list[str], list[str]]]:
-    """(service, SLO names, threshold alert names) measuring the same symptom on the same metric.
-
-    Same symptom means: an error-ratio threshold alert over the request counter an availability or
-    error-rate SLO counts, or a latency-quantile alert over the histogram a latency SLO reads.
-    """
-    out = []
-    for service in defs.services:
-        by_symptom: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-        for slo in service.slos:
-            key = _slo_symptom(slo.sli)
-            if key is not None:
-                by_symptom.setdefault(key, ([], []))[0].append(slo.name)
-        for alert in service.alerts:
-            key = _alert_symptom(alert.expr)
-            if key in by_symptom and alert.critical is not None:
-                by_symptom[key][1].append(alert.name)
-        out += [(service.name, slos, alerts) for slos, alerts in by_symptom.values() if alerts]
-    return out
-
-
-def cross_inhibit_rules(defs: Definitions) -> list[dict[str, Any]]:
-    """Opt-in: an SLO page inhibits the same service's threshold-alert criticals of the same symptom.
-
-    The burn-rate page already says the users are hurt, with the budget at stake; the threshold
-    alert's critical level (``HighErrorRate`` 5%) of the same incident would page a second time.
-    The threshold alert's warning level is left alone (the critical-inhibits-warning rule covers it).
-    """
-    burn = _one_of("alertname", burn_alert_names(defs))
-    return [
-        {
-            "source_matchers": [burn, matcher("severity", "critical"), matcher("service", name), _one_of("slo", slos)],
-            "target_matchers": [
-                _one_of("alertname", alerts),
-                matcher("severity", "critical"),
-                matcher("service", name),
-            ],
-            "equal": ["service"],
-        }
-        for name, slos, alerts in symptom_pairs(defs)
-    ]
 
 
 def standalone(routing: Routing, defs: Definitions) -> dict[str, Any]:

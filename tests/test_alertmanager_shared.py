@@ -188,6 +188,29 @@ def test_the_tree_evaluator_reads_matchers_like_alertmanager(matcher: str, label
     assert all(m.matches(labels) for m in tree.parse_matchers(matcher)) is hit
 
 
+def test_the_tree_evaluator_agrees_with_amtool_on_the_shared_base(amtool: str, tmp_path: Path) -> None:
+    """The foreign cases' expectations come from the evaluator: it must route as Alertmanager does."""
+    import itertools
+
+    config = tmp_path / "base.yml"
+    config.write_text(SHARED_BASE)
+    route = yaml.safe_load(SHARED_BASE)["route"]
+    combos = itertools.product(
+        ("payments", "infra", "platform", ""),
+        ("critical", "info"),
+        ("dev", ""),
+        ("SLOMetricAbsent", "SLOErrorBudgetBurn"),
+    )
+    checked = 0
+    for team, severity, env, alertname in combos:
+        labels = {k: v for k, v in {"team": team, "severity": severity, "env": env}.items() if v}
+        labels["alertname"] = alertname
+        expected = ",".join(tree.receivers_for(route, labels))
+        assert _amtool_routes(amtool, config, labels) == expected, labels
+        checked += 1
+    assert checked == 32
+
+
 def test_an_unreadable_base_route_is_located(tmp_path: Path) -> None:
     base = _base(tmp_path, SHARED_BASE.replace("['team=\"payments\"']", "['team=~\"(\"']"))
     with pytest.raises(SpecError) as err:

@@ -13,7 +13,7 @@ import pytest
 from slo.commands.convert import render
 from slo.errors import SpecError
 from slo.loaders import Definitions, load
-from slo.model import DEFAULT_POLICY, RawRatioSLI, Service
+from slo.model import DEFAULT_POLICY, AlertPolicy, RawRatioSLI, Service
 from tests.upstream import DATA, files, try_load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-assistant"
@@ -56,8 +56,17 @@ def test_round_trip_through_the_toolkit_yaml_gives_the_same_model(tmp_path: Path
     assert sorted(after.services, key=lambda s: s.name) == sorted(before.services, key=lambda s: s.name)
 
 
+def _openslo_policy(policy: AlertPolicy | None) -> AlertPolicy:
+    """What OpenSLO keeps of a policy: its burn-rate tiers, when each short window is a twelfth of its long one."""
+    if policy is None or not policy.tiers:
+        return DEFAULT_POLICY
+    if any(t.short_window.seconds != max(60, t.long_window.seconds // 12) for t in policy.tiers):
+        return DEFAULT_POLICY
+    return DEFAULT_POLICY if policy.tiers == DEFAULT_POLICY.tiers else AlertPolicy(tiers=policy.tiers)
+
+
 def _without_openslo_gaps(service: Service) -> Service:
-    slos = tuple(dataclasses.replace(s, alerting=DEFAULT_POLICY) for s in service.slos)
+    slos = tuple(dataclasses.replace(s, alerting=_openslo_policy(s.alerting)) for s in service.slos)
     return dataclasses.replace(service, slos=slos, runbook_url=None, dashboard_url=None)
 
 
@@ -129,7 +138,10 @@ def test_cli_writes_one_file_per_service_and_notes_what_openslo_leaves_out(tmp_p
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["myservice.openslo.yaml", "myservice2.openslo.yaml"]
-    assert "note: myservice/requests-availability: the alerting policy has no OpenSLO v1 form" in done.stderr
+    assert (
+        "note: myservice/requests-availability: name, labels, annotations, page labels, ticket labels have no "
+        in done.stderr
+    )
     done = subprocess.run(
         [sys.executable, "-c", "from slo.cli import main; main()", "convert", str(source), "--to", "toolkit"],
         capture_output=True,
@@ -138,3 +150,27 @@ def test_cli_writes_one_file_per_service_and_notes_what_openslo_leaves_out(tmp_p
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("apiVersion: slo-toolkit/v1") == 2
+
+
+def test_custom_tiers_survive_openslo_as_burn_rate_conditions(tmp_path: Path) -> None:
+    source = DATA / "sloth" / "upstream" / "examples" / "getting-started.yml"
+    spec = tmp_path / "in.yaml"
+    spec.write_text(source.read_text())
+    windows = tmp_path / "windows.yaml"
+    windows.write_text(
+        "apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 30d\n"
+        "  page:\n    quick: {errorBudgetPercent: 1, shortWindow: 5m, longWindow: 1h}\n"
+        "    slow: {errorBudgetPercent: 4, shortWindow: 30m, longWindow: 6h}\n"
+        "  ticket:\n    quick: {errorBudgetPercent: 8, shortWindow: 2h, longWindow: 1d}\n"
+        "    slow: {errorBudgetPercent: 12, shortWindow: 6h, longWindow: 3d}\n"
+    )
+    before = load([spec, windows]).services[0].slos[0].alerting.tiers
+    assert before != DEFAULT_POLICY.tiers
+    converted, _ = render((str(spec), str(windows)), "openslo")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, text in converted.items():
+        (out / name).write_text(text)
+    after = load([out])
+    assert after.services[0].slos[0].alerting.tiers == before
+    assert after.warnings == ()

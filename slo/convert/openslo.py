@@ -69,6 +69,56 @@ def _window(slo: SLO) -> list[dict[str, Any]]:
     return [{"duration": str(slo.period.window), "isRolling": True}]
 
 
+def _alert_policy(service: Service, slo: SLO) -> tuple[dict[str, Any] | None, str]:
+    """Custom burn-rate tiers as an AlertPolicy of inline burn-rate AlertConditions (the loader maps them
+    back when each short window is a twelfth of its long one), and what else of the policy is lost."""
+    policy = slo.alerting
+    if policy is None:
+        return None, "disabled alerting"
+    if policy == DEFAULT_POLICY:
+        return None, ""
+    lost = [
+        attr.replace("_", " ")
+        for attr in (
+            "name",
+            "labels",
+            "annotations",
+            "page_labels",
+            "ticket_labels",
+            "page_annotations",
+            "ticket_annotations",
+        )
+        if getattr(policy, attr)
+    ]
+    if policy.absent_for != DEFAULT_POLICY.absent_for or policy.budget_exhausted:
+        lost.append("absent/exhausted alert settings")
+    if policy.tiers == DEFAULT_POLICY.tiers:
+        return None, ", ".join(lost)
+    if not policy.tiers or any(t.short_window.seconds != max(60, t.long_window.seconds // 12) for t in policy.tiers):
+        return None, ", ".join([*lost, "tiers (OpenSLO burn-rate conditions give the long window only)"])
+    conditions = []
+    for t in policy.tiers:
+        rule: dict[str, Any] = {
+            "kind": "burnrate",
+            "op": "gte",
+            "threshold": t.factor(slo.period),
+            "lookbackWindow": str(t.long_window),
+        }
+        if t.for_ is not None:
+            rule["alertAfter"] = str(t.for_)
+        severity = "page" if t.severity == "critical" else "ticket"
+        conditions.append(
+            {"kind": "AlertCondition", "metadata": {"name": t.name}, "spec": {"severity": severity, "condition": rule}}
+        )
+    doc = {
+        "apiVersion": API_VERSION,
+        "kind": "AlertPolicy",
+        "metadata": {"name": f"{service.name}-{slo.name}-burn-rate"},
+        "spec": {"conditions": conditions},
+    }
+    return doc, ", ".join(lost)
+
+
 def documents(service: Service, origin: str) -> tuple[list[dict[str, Any]], list[str]]:
     """The service's OpenSLO documents, and notes on what OpenSLO v1 cannot carry."""
     notes: list[str] = []
@@ -88,8 +138,11 @@ def documents(service: Service, origin: str) -> tuple[list[dict[str, Any]], list
     for slo in service.slos:
         where = f"{service.name}/{slo.name}"
         indicator, method, extra = _indicator(origin, f"{where}: sli", slo)
-        if slo.alerting != DEFAULT_POLICY:
-            notes.append(f"{where}: the alerting policy has no OpenSLO v1 form the toolkit reads: left out")
+        policy_doc, lost = _alert_policy(service, slo)
+        if lost:
+            notes.append(
+                f"{where}: {lost} {'has' if ',' not in lost else 'have'} no OpenSLO v1 form the toolkit reads: left out"
+            )
         slo_meta: dict[str, Any] = {"name": slo.name}
         if slo.labels:
             slo_meta["labels"] = dict(slo.labels)
@@ -103,5 +156,9 @@ def documents(service: Service, origin: str) -> tuple[list[dict[str, Any]], list
             "budgetingMethod": method,
             "objectives": [{"target": slo.objective, **extra}],
         }
+        if policy_doc is not None:
+            body["alertPolicies"] = [{"alertPolicyRef": policy_doc["metadata"]["name"]}]
         docs.append({"apiVersion": API_VERSION, "kind": "SLO", "metadata": slo_meta, "spec": body})
+        if policy_doc is not None:
+            docs.append(policy_doc)
     return docs, notes

@@ -22,6 +22,7 @@ from slo.report.client import Connection
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--alertmanager-base", type=click.Path(dir_okay=False), help=AM_BASE_HELP)
+@click.option("--concurrency", type=click.IntRange(1, 32), default=4, show_default=True, help="SLOs checked at once.")
 @prometheus_options
 @guarded
 def check(
@@ -31,6 +32,7 @@ def check(
     at_text: str | None,
     fmt: str,
     alertmanager_base: str | None,
+    concurrency: int,
 ) -> None:
     """Verify the SLOs against live data and the deployed rules and routing; one line per finding.
 
@@ -61,9 +63,9 @@ def check(
         with LivePromClient(conn) as client:
             if alertmanager_url:
                 with AlertmanagerClient(alertmanager_url, conn) as am:
-                    result = run(defs, files, client, am, at=at, now=now)
+                    result = run(defs, files, client, am, at=at, now=now, concurrency=concurrency)
             else:
-                result = run(defs, files, client, None, at=at, now=now)
+                result = run(defs, files, client, None, at=at, now=now, concurrency=concurrency)
     except (Unreachable, PrometheusUnavailable) as exc:
         click.echo(f"slo: check: {exc}", err=True)
         sys.exit(2)

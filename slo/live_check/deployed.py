@@ -11,6 +11,7 @@ recorded ``slo:*`` series; firing alerts of the checked services are listed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -41,16 +42,23 @@ class GeneratedGroup:
 
 def generated_groups(files: Mapping[str, str]) -> list[GeneratedGroup]:
     """The rule groups of the generated rule files (not the tests, not the PrometheusRule copies)."""
-    out = []
+    out: list[GeneratedGroup] = []
     for path, text in files.items():
-        if not RULE_FILE.match(path):
-            continue
-        doc = yaml.safe_load(text) or {}
-        for group in doc.get("groups", []):
-            interval = group.get("interval")
-            seconds = float(Duration.parse(interval).seconds) if interval else None
-            out.append(GeneratedGroup(path, group["name"], seconds, tuple(group.get("rules", []))))
+        if RULE_FILE.match(path):
+            out += _parse_rule_file(path, text)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_rule_file(path: str, text: str) -> tuple[GeneratedGroup, ...]:
+    """Parsed once, though several checks ask for every SLO (a file of 100 SLOs takes a second to load)."""
+    doc = yaml.safe_load(text) or {}
+    out = []
+    for group in doc.get("groups", []):
+        interval = group.get("interval")
+        seconds = float(Duration.parse(interval).seconds) if interval else None
+        out.append(GeneratedGroup(path, group["name"], seconds, tuple(group.get("rules", []))))
+    return tuple(out)
 
 
 def canonical(expr: str) -> str:

@@ -289,6 +289,32 @@ def flap_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     )
 
 
+def no_repage_case(service: Service, slo: SLO) -> dict[str, Any] | None:
+    """Probe SLIs: after an outage, one failed probe while the long window still holds it pages no more."""
+    tier = fastest_page(slo)
+    if tier is None or guards.min_failed_probes(slo, tier) < 2:
+        return None
+    keep = guards.keep_firing_for(slo, tier)
+    theta = guards.threshold(slo, tier)
+    first = math.ceil(2 * theta * tier.long_window.minutes) + 2
+    quiet = math.ceil((keep.minutes if keep else 0) + tier.short_window.minutes) + 3
+    if first + quiet + 10 > tier.long_window.minutes:
+        return None
+    history = 20
+    blip = history + first + quiet
+    phases = [Phase(history, 0.0), Phase(first, 1.0), Phase(quiet, 0.0), Phase(STEP / 60, 1.0), Phase(10, 0.0)]
+    page = _alerts(service, slo, tier=tier.name, alertstate="firing")
+    checks = [_check(page, history + first, 1), _check(page, blip - 1, 0)]
+    checks += [_check(page, blip + m, 0) for m in (1, 2, 3, 5, 8)]
+    return _case(
+        f"{service.name}/{slo.name}: after an outage has paged and cleared, one failed probe does not page again",
+        slo,
+        phases,
+        STEP,
+        checks,
+    )
+
+
 def guard_cases(service: Service, slo: SLO) -> list[dict[str, Any] | None]:
     """Every guard scenario for one SLO (None where a case does not apply)."""
     return [
@@ -299,4 +325,5 @@ def guard_cases(service: Service, slo: SLO) -> list[dict[str, Any] | None]:
         flap_case(service, slo),
         *blind_cases(service, slo),
         no_errors_yet_case(service, slo),
+        no_repage_case(service, slo),
     ]

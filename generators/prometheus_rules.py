@@ -174,6 +174,9 @@ def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str,
     minimum = guards.min_bad_events(slo, tier)
     if minimum > 0:
         conditions.append(f"on() {guards.bad_events(service, slo, tier.long_window)} >= {minimum}")
+    probes = guards.min_failed_probes(slo, tier)
+    if probes > 0:
+        conditions.append(f"on() {promql.probe_failed_samples(slo, tier.short_window)} >= {probes}")
     bucket = guards.bucket_present(slo)
     if bucket is not None:
         conditions.append(f"on() {bucket}")

@@ -15,7 +15,9 @@ generator, ``slo explain``, ``slo check`` and ``slo backtest`` read the same num
   without it the misconfiguration alert fires after :data:`BUCKET_FOR`.
 - **never blind**: the total series vanishing fires the absent alert after the policy's
   ``absent_for`` (default 4m), as a page when the SLO has a paging tier (:func:`absent_severity`).
-- **flap control**: burn alerts keep firing for :func:`keep_firing_for` after the condition clears.
+- **flap control**: burn alerts keep firing for :func:`keep_firing_for` after the condition clears,
+  and a probe tier's short window needs :data:`PROBE_MIN_FAILED` failed probes, so after an outage
+  (still held by the long window) a single failed probe does not page again.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from slo.model import (
 )
 from slo.recorded import BAD_RATE, BASE_WINDOW, PROBE_FAILED, SLICE_BAD, TOTAL_RATE, series, windows
 
+# Failed probe samples a probe tier's short window must hold: one blip never (re)fires a tier.
+PROBE_MIN_FAILED = 2
 # How long the bucket must be missing before SLOLatencyBucketMissing fires (issue: within 15 min).
 BUCKET_FOR = Duration.parse("5m")
 # The rule groups' evaluation interval (the fast group); used for detection-time estimates only.
@@ -74,6 +78,12 @@ def min_bad_events(slo: SLO, tier: BurnRateTier) -> int:
     if not counts_events(slo) or slo.alerting is None:
         return 0
     return tier.min_bad_events if tier.min_bad_events is not None else slo.alerting.min_bad_events
+
+
+def min_failed_probes(slo: SLO, tier: BurnRateTier) -> int:
+    """Failed probe samples the tier's short window must hold (probe SLIs; 0 for the others)."""
+    del tier
+    return PROBE_MIN_FAILED if is_probe(slo) and slo.alerting is not None else 0
 
 
 def keep_firing_for(slo: SLO, tier: BurnRateTier) -> Duration | None:

@@ -239,6 +239,15 @@ def nearest_boundary(slo: SLO, side: str) -> str:
     raise ValueError(f"side must be 'below' or 'above', got {side!r}")
 
 
+def probe_failed_samples(slo: SLO, window: Duration) -> str:
+    """How many probe samples failed within ``window`` (a 0/1 gauge: samples minus their sum)."""
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if not isinstance(sli, ProbeSLI):
+        raise TypeError(f"SLO {slo.name!r} is not a probe SLI ({type(sli).__name__})")
+    sel = sli.selector.render()
+    return f"sum(count_over_time({sel}[{window}]) - sum_over_time({sel}[{window}]))"
+
+
 def probe_failure_ratio(slo: SLO, window: Duration | str) -> str:
     """The share of failed probes over ``window``: time actually failed, not slices rounded up."""
     return f"(1 - {probe_success_ratio(slo, window)})"

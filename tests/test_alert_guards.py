@@ -166,6 +166,7 @@ def test_probe_blip_pages_when_counted_in_slices(
 
     def sliced() -> dict[str, Any]:
         monkeypatch.setattr(prometheus_rules, "failed_time", lambda *a: False)
+        monkeypatch.setattr(guards, "min_failed_probes", lambda *a: 0)  # only the slice rounding differs
         try:
             return rule_file(PROBE)
         finally:
@@ -174,6 +175,19 @@ def test_probe_blip_pages_when_counted_in_slices(
     # a 15 s blip: ask for one sample
     monkeypatch.setattr(guard_tests, "BLIP_SHARE", 15 / (0.001 * 30 * 86400) + 1e-9)
     _fails_without_guard(tmp_path, promtool, PROBE, "cold start", patch=sliced)
+
+
+def test_one_blip_repages_after_an_outage_without_the_probe_minimum(
+    tmp_path: Path, promtool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unguarded() -> dict[str, Any]:
+        monkeypatch.setattr(guards, "min_failed_probes", lambda *a: 0)
+        try:
+            return rule_file(PROBE)
+        finally:
+            monkeypatch.undo()
+
+    _fails_without_guard(tmp_path, promtool, PROBE, "does not page again", patch=unguarded)
 
 
 def test_bucket_alert_names_the_nearest_boundaries(tmp_path: Path, promtool: str) -> None:

@@ -684,3 +684,41 @@ def test_sloth_compatible_rules_pass_their_generated_promtool_tests(promtool: st
     write_tree(tmp_path, artifacts(defs, sloth_compat=True))
     results = check_rules(tmp_path)
     assert results and all(r.ok for r in results), [r.output for r in results if not r.ok]
+
+
+# ---------------------------------------------------------------------------------------------
+# Unknown keys no longer stop the semantic checks: they must never crash a loader either
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        DATA / "myservice.yaml",
+        DATA / "k8s.yaml",
+        UPSTREAM / "examples/k8s-getting-started.yml",
+        Path(__file__).parent / "data" / "pyrra" / "upstream" / "examples" / "caddy-response-latency.yaml",
+        Path(__file__).parent / "data" / "openslo" / "split" / "slos.yaml",
+        Path(__file__).parent / "data" / "equivalent" / "slos.yaml",
+    ],
+    ids=lambda p: p.name,
+)
+def test_an_unknown_key_at_every_level_is_a_located_problem_never_a_crash(source: Path, tmp_path: Path) -> None:
+    import yaml
+
+    docs = list(yaml.safe_load_all(source.read_text()))
+    paths = [(d, p) for d, doc in enumerate(docs) for p in _paths(doc) if _at(doc, p).__class__ is dict]
+    for d, path in paths:
+        mutated = copy.deepcopy(docs)
+        _at(mutated[d], path)["zz_unknown"] = "x"
+        target = tmp_path / source.name
+        target.write_text(yaml.safe_dump_all(mutated, sort_keys=False))
+        try:
+            load([target])
+        except SpecError as exc:
+            assert all(p.file == str(target) and p.line is not None for p in exc.problems), exc.problems
+
+
+def _at(doc: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        doc = doc[part]
+    return doc

@@ -7,7 +7,7 @@ from typing import Any
 
 from slo.durations import Duration, parse_seconds
 from slo.errors import DefinitionError, Problem, SpecError
-from slo.loaders.schema_errors import validate
+from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
 from slo.model import (
     DEFAULT_POLICY,
@@ -316,7 +316,9 @@ class _Many(Exception):
 def load(doc: Document) -> list[Service]:
     """Validate one document against the schema, then build the model; all problems at once."""
     problems = validate(doc, SCHEMA)
-    if any(not p.path.startswith("services[") for p in problems):
+    # Unknown keys alone do not stop the semantic checks: every defect is reported at once.
+    blocking = split_unknown(problems)[1]
+    if any(not p.path.startswith("services[") for p in blocking):
         raise SpecError(problems)
     services: list[Service] = []
     found: list[Problem] = list(problems)
@@ -325,12 +327,20 @@ def load(doc: Document) -> list[Service]:
         if not isinstance(spec, dict) or not isinstance(spec.get("slos"), list):
             continue  # the schema has reported it
 
-        def clean(path: str, base: str = base) -> bool:
+        def clean(path: str, base: str = base, among: list[Problem] = blocking) -> bool:
             prefix = join(base, path) if path else base
-            return not any(p.path == prefix or p.path.startswith((f"{prefix}.", f"{prefix}[")) for p in problems)
+            return not any(p.path == prefix or p.path.startswith((f"{prefix}.", f"{prefix}[")) for p in among)
+
+        def strict(path: str, base: str = base) -> bool:
+            return clean(path, base, problems)
 
         try:
-            services.append(_service(spec, clean))
+            try:
+                services.append(_service(spec, clean))
+            except (KeyError, TypeError, AttributeError):
+                # An unknown key where the builder expects a known one (a matcher operator): skip what
+                # the schema rejected, as before.
+                services.append(_service(spec, strict))
         except _Many as many:
             found.extend(doc.problem(e.under(base).path, e.message) for e in many.errors)
         except DefinitionError as exc:

@@ -25,7 +25,7 @@ from generators.prometheus_rules import rule_file
 from slo.cli_common import definitions
 from slo.localstack import PrometheusServer, backfill_openmetrics, free_port, write_openmetrics, write_rules
 from tests.backtest_world import DAY, HOUR, World, build
-from tests.conftest import require
+from tests.conftest import Backend, require
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def slo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     require("prometheus")
     require("promtool")
     tmp = tmp_path_factory.mktemp("backfill")

@@ -39,7 +39,7 @@ from slo.localstack import (
 )
 from slo.model import tier
 from slo.report.client import Connection
-from tests.conftest import require
+from tests.conftest import Backend, require
 
 pytestmark = pytest.mark.integration
 
@@ -159,7 +159,7 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+def live(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     require("prometheus")
     require("promtool")
     tmp = tmp_path_factory.mktemp("backtest-live")

@@ -59,6 +59,10 @@ def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
         if not isinstance(window, Duration):
             raise TypeError(f"increase over a template needs a fixed window, got {window!r}")
         return f"{expr} * {window.seconds}"
+    if fn in (INCREASE_CLOSED, RATE_CLOSED):
+        if not isinstance(window, Duration):
+            raise TypeError(f"{fn} needs a fixed window, got {window!r}")
+        return f"sum({fn.removesuffix('_closed')}({source.render()}[{window.seconds * 1000 + 1}ms]))"
     if fn in (EXTRAPOLATED_INCREASE, EXTRAPOLATED_INCREASE_CLOSED):
         if not isinstance(window, Duration):
             raise TypeError(f"{fn} needs a fixed window, got {window!r}")
@@ -66,6 +70,11 @@ def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
     return f"sum({fn}({source.render()}[{window}]))"
 
 
+# Closed-range readings: one millisecond longer than the window, so the sample at the window's start is
+# the base of the increase on Prometheus 3 (left-open ranges) as on 2.x (closed ranges). Reports use
+# them: a period's increments are then counted exactly, on every version.
+INCREASE_CLOSED = "increase_closed"
+RATE_CLOSED = "rate_closed"
 EXTRAPOLATED_INCREASE = "extrapolated_increase"  # not a server function: see extrapolated_increase()
 EXTRAPOLATED_INCREASE_CLOSED = "extrapolated_increase_closed"  # the same over Prometheus 2.x's closed range
 

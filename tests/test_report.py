@@ -459,17 +459,18 @@ def test_summary_groups_breached_first_in_time_or_events() -> None:
     assert got[3][2] == "shop/latency met its objective"
 
 
-def test_victoriametrics_is_asked_for_the_reference_prometheus_reading() -> None:
+def test_every_engine_reads_counters_over_closed_ranges() -> None:
+    """The sample at a window's start is the increase's base on Prometheus 2.x, 3.x and VictoriaMetrics."""
     from slo.report import queries
     from slo.report.server import ServerInfo
 
-    vm, prom = ServerInfo("victoriametrics"), ServerInfo("prometheus", "2.42.0")
-    assert prom.dialect(2) is queries.PROMETHEUS and prom.dialect(3) is queries.PROMETHEUS
+    vm, prom = ServerInfo("victoriametrics"), ServerInfo("prometheus", "3.16.0")
+    assert prom.dialect() is queries.PROMETHEUS and vm.dialect() is queries.VICTORIAMETRICS
     slices = SHOP.slos[1]  # 1-hour error-rate slices
-    as3 = queries.plan(slices, DAY, dialect=vm.dialect(3))["slices"].expr
-    as2 = queries.plan(slices, DAY, dialect=vm.dialect(2))["slices"].expr
-    assert "increase_prometheus(" in as3 and "[1h])" in as3 and "3600001ms" not in as3  # left-open, as 3.x
-    assert "[3600001ms])" in as2  # closed at the start, as 2.x reads [1h]
-    assert "rate(" not in as2 and "tfirst_over_time(" in as2
+    on_vm = queries.plan(slices, DAY, dialect=vm.dialect())["slices"].expr
+    assert "increase_prometheus(" in on_vm and "[3600001ms])" in on_vm and "[1h])" not in on_vm
+    assert "rate(" not in on_vm and "tfirst_over_time(" in on_vm
     native = queries.plan(slices, DAY)["slices"].expr
-    assert "increase_prometheus" not in native and "rate(" in native
+    assert "increase_prometheus" not in native and "rate(" in native and "[3600001ms])" in native
+    totals = queries.plan(SHOP.slos[0], DAY)["totals"].expr
+    assert "increase(" in totals and "[86400001ms])" in totals

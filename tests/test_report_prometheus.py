@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from pathlib import Path
 
@@ -41,23 +40,6 @@ shop = service(
 )
 """
 PP = 1e-5  # 0.001 percentage points, as a ratio
-
-
-@pytest.fixture(scope="module", autouse=True)
-def reference_project(backend: Backend, tmp_path_factory: pytest.TempPathFactory):
-    """Run the CLI where ``[tool.slo] prometheus_version`` names this backend's Prometheus, so
-    VictoriaMetrics is asked for that Prometheus' reading of ranges (2.x closed, 3.x left-open):
-    the samples of this world sit on slice boundaries, where the two readings differ."""
-    version = backend.version("prometheus")
-    assert version is not None, "prometheus --version"
-    project = tmp_path_factory.mktemp("project")
-    (project / "pyproject.toml").write_text(f'[tool.slo]\nprometheus_version = "{version[0]}.{version[1]}"\n')
-    before = os.getcwd()
-    os.chdir(project)
-    try:
-        yield project
-    finally:
-        os.chdir(before)
 
 
 @pytest.fixture(scope="module")

@@ -96,13 +96,10 @@ def report(
     tz = timezone or default_timezone(slos)
     zone(tz)
     period = resolve(month, start, end, tz)
-    reference = int(config.settings().prometheus_version.split(".")[0])  # whose figures VictoriaMetrics gives
     previous = period.previous() if compare_previous else None
     try:
         with PromClient(conn) as client:
-            result = build(
-                client, slos, period, previous, concurrency, not quiet, min_coverage, reference_major=reference
-            )
+            result = build(client, slos, period, previous, concurrency, not quiet, min_coverage)
     except PrometheusUnavailable as exc:
         click.echo(f"slo: report: {exc}", err=True)
         sys.exit(2)

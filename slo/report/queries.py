@@ -61,18 +61,21 @@ class Dialect:
     VictoriaMetrics' ``increase`` also uses the sample before the window (so a slice next to a
     scrape gap gains increments Prometheus does not see) and its ``increase_prometheus`` does not
     extrapolate to the window's edges; :func:`slo.promql.extrapolated_increase` rebuilds
-    Prometheus' figure from rollups VictoriaMetrics has, over Prometheus 3's left-open ranges or
-    2.x's closed ones. Opaque PromQL templates keep their own functions.
+    Prometheus' figure from rollups VictoriaMetrics has. Ranges are read closed (the sample at the
+    window's start is the base) on every engine and version, so a period's or a slice's increments
+    are counted exactly; Prometheus 3's left-open ``[D]`` would estimate the first scrape interval.
+    Opaque PromQL templates keep their own functions.
     """
 
     increase: str = "increase"
     slice_fn: str = "rate"  # within one slice only the ratio matters: rate's equals increase's
-    reads_as: str | None = None  # whose figures a foreign engine is asked for, e.g. "Prometheus 3"
+    reads_as: str | None = None  # whose figures a foreign engine is asked for, e.g. "Prometheus"
 
 
-PROMETHEUS = Dialect()
-VICTORIAMETRICS = Dialect(promql.EXTRAPOLATED_INCREASE, promql.EXTRAPOLATED_INCREASE, "Prometheus 3")
-VICTORIAMETRICS_AS_2 = Dialect(promql.EXTRAPOLATED_INCREASE_CLOSED, promql.EXTRAPOLATED_INCREASE_CLOSED, "Prometheus 2")
+# Counters are read over closed ranges everywhere (see promql.INCREASE_CLOSED): exact increments of the
+# period on Prometheus 2.x and 3.x alike, and the same figures from VictoriaMetrics.
+PROMETHEUS = Dialect(promql.INCREASE_CLOSED, promql.RATE_CLOSED)
+VICTORIAMETRICS = Dialect(promql.EXTRAPOLATED_INCREASE_CLOSED, promql.EXTRAPOLATED_INCREASE_CLOSED, "Prometheus")
 
 
 def _has_template(slo: SLO) -> bool:

@@ -25,16 +25,15 @@ def build(
     progress: bool,
     min_coverage: float = compute.MIN_COVERAGE,
     now: datetime | None = None,
-    reference_major: int = 3,
 ) -> compute.Report:
     """Plan, query and compute every SLO; raises PrometheusUnavailable before anything is rendered.
 
-    The server is probed first: VictoriaMetrics is asked for the figures Prometheus
-    ``reference_major`` (``[tool.slo] prometheus_version``) would give (see :class:`queries.Dialect`),
-    and a retention that does not reach back to the period's start becomes a note naming it.
+    The server is probed first: counters are read over closed ranges, exact on Prometheus 2.x and 3.x,
+    and VictoriaMetrics is asked for the same figures (see :class:`queries.Dialect`); a retention that
+    does not reach back to the period's start becomes a note naming it.
     """
     info = server.detect(client)
-    dialect = info.dialect(reference_major)
+    dialect = info.dialect()
     jobs: list[tuple[queries.Key, queries.Query]] = []
     for i, (_, slo) in enumerate(slos):
         jobs += [((i, name), q) for name, q in queries.plan(slo, period, dialect=dialect).items()]
@@ -52,9 +51,8 @@ def build(
     notes = server.retention_notes(info, [period] + ([previous] if previous is not None else []), now)
     if dialect.reads_as:
         notes.append(
-            f"VictoriaMetrics: counters read as {dialect.reads_as} reads them (samples inside the window only, "
-            f"extrapolated to its edges), so slices and counts match {dialect.reads_as} on the same data "
-            "([tool.slo] prometheus_version)"
+            f"VictoriaMetrics: counters read as {dialect.reads_as} reads them (from the sample at the window's "
+            f"start, extrapolated to its end), so slices and counts match {dialect.reads_as} on the same data"
         )
     return compute.Report(period, rows, previous, source=public_url(client.url), notes=notes, server=info.as_json())
 

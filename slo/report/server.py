@@ -17,7 +17,7 @@ from typing import Any
 
 from slo.report.client import PromClient
 from slo.report.periods import ReportPeriod
-from slo.report.queries import PROMETHEUS, VICTORIAMETRICS, VICTORIAMETRICS_AS_2, Dialect
+from slo.report.queries import PROMETHEUS, VICTORIAMETRICS, Dialect
 
 _UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _DURATION = re.compile(r"^(?:\d+(?:ms|y|w|d|h|m|s))+$")
@@ -36,11 +36,9 @@ class ServerInfo:
     retention_seconds: float | None = None
     retention_flag: str | None = None  # the setting to change, e.g. "--storage.tsdb.retention.time"
 
-    def dialect(self, reference_major: int = 3) -> Dialect:
-        """How to query this server so its figures equal those of Prometheus ``reference_major``."""
-        if self.kind != "victoriametrics":
-            return PROMETHEUS
-        return VICTORIAMETRICS_AS_2 if reference_major < 3 else VICTORIAMETRICS
+    def dialect(self) -> Dialect:
+        """How to query this server so its figures are Prometheus' closed-range reading of the data."""
+        return VICTORIAMETRICS if self.kind == "victoriametrics" else PROMETHEUS
 
     @property
     def name(self) -> str:

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from generators.prometheus_rules import ABSENT_ALERT, BUCKET_ALERT, BURN_ALERT
-from generators.promtool_tests import Phase, _alerts, _case, _check, fastest_page
+from generators.promtool_tests import Phase, _alerts, _case, _check, fastest_page, page_matcher
 from slo import guards
 from slo.model import SLO, LatencySLI, ProbeSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
@@ -33,10 +33,12 @@ def _is_slices(slo: SLO) -> bool:
     return isinstance(slo.sli, TimeSliceSLI) and not isinstance(slo.sli.inner, ProbeSLI)
 
 
-def _any_firing(service: Service, slo: SLO, **labels: str) -> str:
-    """1 when at least one matching alert fires, else 0."""
+def _any_firing(service: Service, slo: SLO, *, pages: bool = False, **labels: str) -> str:
+    """1 when at least one matching alert fires (``pages``: a burn alert of a paging tier), else 0."""
     matchers = [Matcher("service", "=", service.name), Matcher("slo", "=", slo.name)]
     matchers += [Matcher("alertstate", "=", "firing")] + [Matcher(k, "=", v) for k, v in labels.items()]
+    if pages:
+        matchers.append(page_matcher(slo))
     return f"(count({Selector('ALERTS', tuple(matchers))}) > bool 0) or vector(0)"
 
 
@@ -87,7 +89,7 @@ def sparse_errors_case(service: Service, slo: SLO) -> dict[str, Any] | None:
         Phase(1, one, rate=LOW_RATE),
         Phase(20, 0.0, rate=LOW_RATE),
     ]
-    page = _any_firing(service, slo, severity="critical")
+    page = _any_firing(service, slo, pages=True)
     checks = [_check(page, m, 0) for m in (22, 26, 30, 33, 36, 40, 46, 52)]
     return _case(
         f"{service.name}/{slo.name}: two isolated errors at {LOW_RATE:g} request/s never page",
@@ -133,7 +135,7 @@ def low_traffic_incident_case(service: Service, slo: SLO) -> dict[str, Any] | No
     duration = max(20, math.ceil(minutes) + 2)
     history = 20
     phases = [Phase(history, 0.0, rate=LOW_RATE), Phase(duration, share, rate=LOW_RATE), Phase(2, 0.0, rate=LOW_RATE)]
-    page = _any_firing(service, slo, severity="critical")
+    page = _any_firing(service, slo, pages=True)
     return _case(
         f"{service.name}/{slo.name}: a low-traffic incident ({LOW_RATE:g} request/s, {share * 100:g}% errors "
         f"for {duration} minutes) pages within {minutes:g} minutes",

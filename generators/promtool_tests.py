@@ -10,6 +10,7 @@ annotation wording.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,11 +50,24 @@ def _gap(n: int, stale: bool) -> str:
     return f"_x{n}"
 
 
-def _alerts(service: Service, slo: SLO, **labels: str) -> str:
+def page_matcher(slo: SLO) -> Matcher:
+    """Matches the burn alerts of the SLO's paging tiers by their tier label.
+
+    Not by ``severity``: an alert policy may relabel a page's severity (Sloth specs route on
+    ``severity: pageteam``), while the tier label is always the toolkit's own.
+    """
+    assert slo.alerting is not None
+    names = [t.name for t in slo.alerting.tiers if t.severity == "critical"]
+    return Matcher(slo.alerting.tier_label, "=~", "|".join(re.escape(n) for n in names) or "^$")
+
+
+def _alerts(service: Service, slo: SLO, *, pages: bool = False, **labels: str) -> str:
     matchers = [Matcher("service", "=", service.name), Matcher("slo", "=", slo.name)]
     matchers += [
         Matcher(slo.alerting.tier_label if k == "tier" and slo.alerting else k, "=", v) for k, v in labels.items()
     ]
+    if pages:
+        matchers.append(page_matcher(slo))
     return f"count({Selector('ALERTS', tuple(matchers))}) or vector(0)"
 
 
@@ -144,7 +158,7 @@ def outage_case(service: Service, slo: SLO) -> dict[str, Any] | None:
         phases,
         15,
         [
-            _check(_alerts(service, slo, severity="critical"), history, 0),
+            _check(_alerts(service, slo, pages=True), history, 0),
             _check(page, history + detect, 1),
         ],
     )

@@ -84,15 +84,14 @@ fi
 
 # --- the checks ---------------------------------------------------------------------------------
 status=0
-{
-  echo "== ruff"
-  ruff check .
-  ruff format --check .
-  echo "== slo generate --check (committed example output is up to date)"
-  slo generate --check >/dev/null
-  echo "== pytest"
-  python -m pytest -q "$@"
-} || status=$?
+step() { "$@" || { echo "test.sh: FAILED: $*"; status=1; }; }
+echo "== ruff"
+step ruff check .
+step ruff format --check .
+echo "== slo generate --check (committed example output is up to date)"
+step slo generate --check
+echo "== pytest"
+step python -m pytest -q "$@"
 
 # --- nothing that ran before was stopped ----------------------------------------------------------
 for pid in $before_pids; do

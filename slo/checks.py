@@ -7,7 +7,6 @@ low objective makes impossible to trip).
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -29,6 +28,7 @@ from slo.model import (
     ThresholdAlert,
     TimeSliceSLI,
 )
+from slo.toolcheck import find_tool
 
 
 def _where(service: Service, slo: SLO) -> str:
@@ -151,7 +151,7 @@ def check_threshold_alerts(defs: Definitions) -> list[Problem]:
         for alert in service.alerts
         if _user_written(alert)
     ]
-    promtool = shutil.which("promtool")
+    promtool = find_tool("promtool")
     if not found or promtool is None:
         return []
     with tempfile.TemporaryDirectory(prefix="slo-validate-") as tmp:
@@ -181,7 +181,7 @@ def check_promql(defs: Definitions) -> list[Problem]:
                         template.render(Duration.parse("5m")),
                     )
                 )
-    promtool = shutil.which("promtool")
+    promtool = find_tool("promtool")
     if not fragments or promtool is None:
         return []
     problems = []
@@ -203,4 +203,4 @@ def check_promql(defs: Definitions) -> list[Problem]:
 
 
 def promtool_available() -> bool:
-    return shutil.which("promtool") is not None
+    return find_tool("promtool") is not None

@@ -7,10 +7,11 @@ version-dependent output is only as right as the binaries it was tested with.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from importlib import metadata
+
+from slo.toolcheck import find_tool
 
 _VERSION = re.compile(r"version\s+v?(\d+\.\d+\.\d+[^\s]*)")
 
@@ -38,7 +39,7 @@ def toolkit_version() -> str:
 
 def tool_version(name: str, timeout: float = 10.0) -> ToolVersion:
     """Ask ``name --version``; a missing, hanging or unparseable binary is reported, not raised."""
-    path = shutil.which(name)
+    path = find_tool(name)
     if path is None:
         return ToolVersion(name, None, None)
     try:

@@ -14,9 +14,8 @@ from typing import Any
 
 import requests
 from prometheus_api_client import PrometheusApiClientException
-from urllib3.util.retry import Retry
 
-from slo.report.client import RETRY_STATUS, Answer, Connection, PromClient, PrometheusUnavailable, public_url
+from slo.report.client import Answer, Connection, PromClient, PrometheusUnavailable, public_url, retry_policy
 
 
 class Unreachable(Exception):
@@ -113,17 +112,7 @@ class AlertmanagerClient:
             raise Unreachable(f"--alertmanager {self.shown!r} is not an http:// or https:// URL")
         self.timeout = conn.timeout
         self.session = requests.Session()
-        retry = Retry(
-            total=conn.retries,
-            connect=conn.retries,
-            read=conn.retries,
-            status=conn.retries,
-            other=0,
-            backoff_factor=conn.backoff,
-            status_forcelist=RETRY_STATUS,
-            allowed_methods=frozenset({"GET"}),
-            raise_on_status=True,
-        )
+        retry = retry_policy(conn, frozenset({"GET"}))
         adapter = requests.adapters.HTTPAdapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

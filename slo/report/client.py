@@ -108,6 +108,22 @@ def matrix(result: list[dict[str, Any]], label: str | None = None) -> dict[str, 
     return out
 
 
+def retry_policy(conn: Connection, methods: frozenset[str]) -> Retry:
+    """Retries with backoff on 5xx, 429, timeouts and refused connections, as ``--retries`` says."""
+    return Retry(
+        total=conn.retries,
+        connect=conn.retries,
+        read=conn.retries,
+        status=conn.retries,
+        other=0,
+        backoff_factor=conn.backoff,
+        status_forcelist=RETRY_STATUS,
+        allowed_methods=methods,
+        raise_on_status=True,
+        respect_retry_after_header=True,
+    )
+
+
 class PromClient:
     """Instant and range queries at explicit times; raises :class:`PrometheusUnavailable`."""
 
@@ -124,18 +140,7 @@ class PromClient:
         headers.update(conn.headers)
         if conn.bearer_token:
             headers["Authorization"] = f"Bearer {conn.bearer_token}"
-        retry = Retry(
-            total=conn.retries,
-            connect=conn.retries,
-            read=conn.retries,
-            status=conn.retries,
-            other=0,
-            backoff_factor=conn.backoff,
-            status_forcelist=RETRY_STATUS,
-            allowed_methods=frozenset({"GET", "POST"}),
-            raise_on_status=True,
-            respect_retry_after_header=True,
-        )
+        retry = retry_policy(conn, frozenset({"GET", "POST"}))
         self._local = threading.local()
         self._plain = requests.Session()  # server facts: one try each, never retried, never fatal
         self._plain.verify = session.verify

@@ -20,6 +20,7 @@ from generators import (
     kubernetes,
     prometheus_rules,
     promtool_tests,
+    service_tests,
     sloth_compat,
     threshold_rules,
     threshold_tests,
@@ -117,7 +118,7 @@ def service_files(
         rules = slo_rules = sloth_compat.apply(service, rules)
     rules_text = dump(rules)
     out.append((f"rules/{service.name}.rules.yml", comment(head) + rules_text))
-    tests = promtool_tests.test_file(service, f"../{service.name}.rules.yml")
+    tests = service_tests.test_file(service, f"../{service.name}.rules.yml")
     out.append((f"rules/tests/{service.name}.test.yml", dump(tests, head)))
     thresholds = threshold_rules.rule_file(service)
     if thresholds is not None:

@@ -339,30 +339,6 @@ def below_slice_threshold_case(service: Service, slo: SLO) -> dict[str, Any] | N
     )
 
 
-def test_file(service: Service, rule_file: str) -> dict[str, Any]:
-    from generators import guard_tests  # imports this module
-
-    """The promtool test document for one service; SLOs that cannot be synthesised are listed."""
-    tests: list[dict[str, Any]] = []
-    for slo in service.slos:
-        if slo.alerting is None:
-            continue
-        try:
-            candidates = [
-                outage_case(service, slo),
-                steady_case(service, slo, 20),
-                steady_case(service, slo, 0.9),
-                slice_burn_case(service, slo, 20),
-                below_slice_threshold_case(service, slo),
-                quiet_case(service, slo),
-                *guard_tests.guard_cases(service, slo),
-            ]
-        except Unsupported:
-            continue
-        tests.extend(c for c in candidates if c is not None)
-    return {"rule_files": [rule_file], "evaluation_interval": f"{EVAL}s", "tests": tests}
-
-
 def skipped(service: Service) -> list[tuple[str, str]]:
     """SLOs without generated tests, and why (so the CLI can say so)."""
     out = []

@@ -13,7 +13,7 @@ import pytest
 
 from generators import guard_tests, prometheus_rules
 from generators.prometheus_rules import BUCKET_ALERT, rule_file
-from generators.promtool_tests import test_file as promtool_test_file
+from generators.service_tests import test_file as promtool_test_file
 from generators.yamlout import dump
 from slo import availability, error_rate, guards, latency, policy, regex, service, uptime
 from slo.model import Service

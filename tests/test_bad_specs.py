@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from generators.prometheus_rules import rule_file
-from generators.promtool_tests import test_file as promtool_test_file
+from generators.service_tests import test_file as promtool_test_file
 from generators.yamlout import dump
 from slo.cli import main
 from slo.loaders import load

@@ -146,7 +146,7 @@ def test_slice_burn_scenarios_hold(
     tmp_path: Path, promtool: str, name: str, objective: float, length: str, kind: str
 ) -> None:
     """The bounds behind the generated slice-burn scenarios are conservative for ratio and probe slices."""
-    from generators.promtool_tests import test_file as promtool_test_file
+    from generators.service_tests import test_file as promtool_test_file
     from slo import error_rate
 
     if kind == "ratio":

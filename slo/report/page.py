@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 
 from slo.report.compute import Report
-from slo.report.render import (
+from slo.report.formatting import (
     STATUS_COLOUR,
     budget_text,
     cells,

@@ -41,10 +41,24 @@ def _written_quoted(name: object) -> bool:
     return isinstance(name, str) and len(name) > 2 and name[0] == name[-1] == '"'
 
 
+def _escape_char(ch: str) -> str:
+    if ch == "\\":
+        return "\\\\"
+    if ch == '"':
+        return '\\"'
+    if ch == "\n":
+        return "\\n"
+    # Control, format and separator characters as Go escapes: YAML (and Python's splitlines) read some,
+    # such as NEL (U+0085) or U+2028, as line breaks inside a rule file's multi-line expression.
+    if ch.isprintable() and ch not in "\x85\u2028\u2029":
+        return ch
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def quote(value: str) -> str:
-    """Render ``value`` as a PromQL double-quoted string literal."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    """Render ``value`` as a PromQL double-quoted string literal (non-printable characters escaped)."""
+    return '"' + "".join(_escape_char(ch) for ch in value) + '"'
 
 
 @dataclass(frozen=True)
@@ -183,7 +197,12 @@ def _unquote(token: str) -> str:
     body, out, i = token[1:-1], [], 0
     while i < len(body):
         ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
+        width = {"u": 4, "U": 8}.get(body[i + 1], 0) if ch == "\\" and i + 1 < len(body) else 0
+        digits = body[i + 2 : i + 2 + width]
+        if width and len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
+            out.append(chr(int(digits, 16)))
+            i += 2 + width
+        elif ch == "\\" and i + 1 < len(body):
             out.append(_ESCAPES.get(body[i + 1], "\\" + body[i + 1]))
             i += 2
         else:

@@ -126,7 +126,7 @@ def _fails_without_guard(
 
 def test_sparse_errors_page_without_the_low_traffic_guard(tmp_path: Path, promtool: str) -> None:
     out = _fails_without_guard(tmp_path, promtool, SLICES, "isolated errors", _without(SLICES, min_bad_events=0))
-    assert "critical" in out
+    assert "page" in out  # the failing check counts the burn alerts of the paging tiers
 
 
 def test_oscillation_pages_twice_without_keep_firing_for(tmp_path: Path, promtool: str) -> None:

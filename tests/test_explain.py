@@ -51,7 +51,7 @@ def test_numbers_are_the_rules_numbers() -> None:
             assert f"> {t['factor']:g}\n" in rule["expr"]
             assert (f">= {t['min_bad_events']}" in rule["expr"]) == (t["min_bad_events"] > 0)
             assert rule.get("keep_firing_for") == t["keep_firing_for"]
-            assert ("count_over_time" in rule["expr"]) == t["cold_start_scaled"]
+            assert ("clamp_max(" in rule["expr"]) == t["cold_start_scaled"]  # the coverage factor
     assert docs["a"]["tiers"][0]["min_bad_events"] == 25
     assert docs["u"]["tiers"][0]["min_bad_events"] == 0, "probes count no events"
     assert docs["u"]["blind"]["severity"] == "warning" == alerts[("u", "SLOMetricAbsent")]["labels"]["severity"]

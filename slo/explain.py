@@ -167,7 +167,8 @@ def render(docs: list[tuple[SLO, dict[str, Any]]]) -> str:
         if d["failed_time"]:
             out.append(
                 "  Burn windows measure failed probe time: one failed 15 s probe costs 15 s of budget, not a bad slice "
-                "(the report still counts slices)."
+                "(the report still counts slices); a tier also needs "
+                f"{guards.PROBE_MIN_FAILED} failed probes in its short window, so a single blip never fires it."
             )
         for t in d["tiers"]:
             out.extend(_tier_lines(slo, t))

@@ -20,6 +20,7 @@ from typing import Any
 
 from slo.durations import Duration
 from slo.errors import DefinitionError, Problem, SpecError
+from slo.loaders.histograms import BucketMismatch, histogram_latency
 from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
@@ -183,22 +184,13 @@ def _ratio_or_latency(
         le = [m for m in good.matchers if m.label == "le"]
         if le:
             good_path = join(path, "good.metricSource.spec.query")
-            base = good.metric[: -len("_bucket")]
-            others = tuple(m for m in good.matchers if m.label != "le")
-            histogram = Selector(base, others)
             if len(le) != 1 or le[0].op != "=":
                 raise _fail(doc, good_path, 'match the bucket with le="<seconds>", e.g. le="0.2"')
-            if total != histogram.with_metric(base + "_count"):
-                raise _fail(
-                    doc,
-                    join(path, "total.metricSource.spec.query"),
-                    f"good is a bucket of histogram {base}, so total must be its count with the same labels: "
-                    f"{histogram.with_metric(base + '_count')}",
-                )
             try:
-                threshold = float(le[0].value)
-            except ValueError:
-                raise _fail(doc, good_path, f"le={le[0].value!r} is not a number of seconds") from None
+                histogram, threshold = histogram_latency(good, le[0], total, "good")
+            except BucketMismatch as exc:
+                where = join(path, "total.metricSource.spec.query") if exc.field == "total" else good_path
+                raise _fail(doc, where, exc.message) from None
             return _call(doc, good_path, lambda: LatencySLI(histogram, threshold))
     return _call(doc, path, lambda: RatioSLI(total, good, bad))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from slo.durations import Duration
 from slo.errors import DefinitionError, Problem, SpecError
+from slo.loaders.histograms import BucketMismatch, histogram_latency
 from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
@@ -77,19 +78,10 @@ def _latency(doc: Document, path: str, spec: dict[str, Any]) -> LatencySLI:
         raise _fail(
             doc, success_path, 'success must be a histogram bucket with le="<seconds>", e.g. x_bucket{le="0.2"}'
         )
-    base = success.metric[: -len("_bucket")]
-    histogram = Selector(base, tuple(m for m in success.matchers if m.label != "le"))
-    if total != histogram.with_metric(base + "_count"):
-        raise _fail(
-            doc,
-            total_path,
-            f"success is a bucket of histogram {base}, so total must be its count with the same labels: "
-            f"{histogram.with_metric(base + '_count')}",
-        )
     try:
-        threshold = float(le[0].value)
-    except ValueError:
-        raise _fail(doc, success_path, f"le={le[0].value!r} is not a number of seconds") from None
+        histogram, threshold = histogram_latency(success, le[0], total, "success")
+    except BucketMismatch as exc:
+        raise _fail(doc, total_path if exc.field == "total" else success_path, exc.message) from None
     return _call(doc, success_path, lambda: LatencySLI(histogram, threshold))
 
 

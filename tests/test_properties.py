@@ -130,13 +130,19 @@ heads = st.sampled_from(
         {"apiVersion": "slo-toolkit/v1"},
         {"apiVersion": "openslo/v1", "kind": "SLO"},
         {"version": "prometheus/v1"},
+        {"apiVersion": "sloth.slok.dev/v1", "kind": "PrometheusServiceLevel"},
+        {"apiVersion": "openslo/v1alpha", "kind": "SLO"},
+        {"apiVersion": "openslo/v1", "kind": "AlertPolicy"},
+        {"apiVersion": "openslo/v1", "kind": "SLI"},
+        {"apiVersion": "pyrra.dev/v1alpha1", "kind": "ServiceLevelObjective"},
         {},
     ]
 )
+body_keys = ["services", "slos", "spec", "metadata", "service", "x", "objectives", "indicator", "target", "alerting"]
 
 
 @settings(max_examples=200, deadline=None)
-@given(heads, st.dictionaries(st.sampled_from(["services", "slos", "spec", "metadata", "service", "x"]), yaml_values))
+@given(heads, st.dictionaries(st.sampled_from(body_keys), yaml_values))
 def test_loaders_raise_only_spec_errors_on_random_documents(head: dict, body: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "spec.yaml"

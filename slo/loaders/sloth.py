@@ -372,10 +372,13 @@ def _envelope(doc: Document) -> str:
 def slo_lines(doc: Document) -> dict[str, int | None]:
     """Where each SLO of a (schema-valid) spec is named: for duplicate reports across files."""
     base = "spec" if "apiVersion" in doc.data else ""
-    spec = doc.data[base] if base else doc.data
+    spec = doc.data.get(base) if base else doc.data
+    slos = spec.get("slos") if isinstance(spec, dict) else None
+    if not isinstance(slos, list):  # a malformed spec: load() reports it
+        return {}
     return {
         s["name"]: doc.line(join(join(join(base, "slos"), i), "name"))
-        for i, s in enumerate(spec.get("slos") or [])
+        for i, s in enumerate(slos)
         if isinstance(s, dict) and isinstance(s.get("name"), str)
     }
 

@@ -176,8 +176,8 @@ def write_openmetrics(series: Iterable[Series], path: Path) -> int:
 # Backfill
 
 
-def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+def _run(cmd: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}{proc.stdout[-2000:]}")
     return proc
@@ -212,12 +212,16 @@ def backfill_rules(
     rules over raw series give right answers: a rule reading another rule's output sees none.
     promtool runs one range query per rule and block, and Prometheus refuses more than 11,000
     points per series: ``max_block`` / interval must stay below that (54h at 30s is 6,480).
+
+    promtool is given the file's bare name from its own directory: a group's evaluation instants are
+    offset by a hash of its file name and group name, so a temporary directory's random path would move
+    the evaluation grid from run to run.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     cmd = [binary("promtool"), "tsdb", "create-blocks-from", "rules", "--quiet"]
     cmd += [f"--url={url}", f"--start={int(start)}", f"--end={int(end)}", f"--eval-interval={eval_interval}"]
-    cmd += [f"--max-block-duration={max_block}", f"--output-dir={out_dir}", str(rule_file)]
-    _run(cmd, timeout)
+    cmd += [f"--max-block-duration={max_block}", f"--output-dir={out_dir.resolve()}", rule_file.name]
+    _run(cmd, timeout, cwd=rule_file.resolve().parent)
     return blocks_in(out_dir)
 
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,15 +125,29 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
             os.environ["SLO_TOOL_PATH"] = saved
 
 
+def _export(chosen: Backend) -> None:
+    if chosen.tool_path is None:
+        os.environ.pop("SLO_TOOL_PATH", None)
+    else:
+        os.environ["SLO_TOOL_PATH"] = chosen.tool_path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Iterator[None]:
+    """Before a fixture that takes ``backend`` starts servers or finds binaries, export that backend.
+
+    A module fixture is set up before the test's own autouse re-export below, while $SLO_TOOL_PATH may
+    still hold the column of the test that ran before it."""
+    if "backend" in fixturedef.argnames:
+        _export(request.getfixturevalue("backend"))
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _active_backend(request: pytest.FixtureRequest) -> None:
     """Re-export the test's own backend: tests without one may have run in between under another."""
     if "backend" in request.fixturenames:
-        chosen: Backend = request.getfixturevalue("backend")
-        if chosen.tool_path is None:
-            os.environ.pop("SLO_TOOL_PATH", None)
-        else:
-            os.environ["SLO_TOOL_PATH"] = chosen.tool_path
+        _export(request.getfixturevalue("backend"))
 
 
 @pytest.fixture(scope="session")

@@ -94,6 +94,20 @@ def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str
         segments[0] = (segments[0][0] + 1, segments[0][1])
         values = synthetic.gauge_values(segments) + (f" {gap}" if gap else "")
         return [{"series": synthetic.series_text(metric, labels), "values": values}]
+    if parts[0][0] == "histogram":  # a native histogram: fast and slow requests in one series
+        _, metric, labels = parts[0]
+        sli = _inner(slo)
+        histogram: list[tuple[int, float, float]] = []
+        gap = None
+        for i, p in enumerate(phases):
+            n = _samples(p, step) + (1 if i == 0 else 0)
+            if p.bad is None:
+                gap = _gap(n, p.stale)
+                break
+            total = p.rate * step if p.traffic else 0.0
+            histogram.append((n, total * (1.0 - p.bad), total * p.bad))
+        values = synthetic.native_values(histogram, sli.threshold) + (f" {gap}" if gap else "")
+        return [{"series": synthetic.series_text(metric, labels), "values": values}]
     out = []
     for role, metric, labels in parts:
         counter: list[tuple[int, float]] = []

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -211,22 +212,34 @@ def _api(url: str, expr: str, at: float) -> list[dict[str, Any]]:
         return json.load(resp)["data"]["result"]
 
 
+SOURCE = """\
+from slo import latency, service
+
+api = {"job": "api"}
+shop = service(
+    "shop",
+    latency("exp-boundary", 99, "native_seconds", under="250ms", labels=api, histogram_kind="native"),
+    latency("exp-between", 99, "native_seconds", under="300ms", labels=api, histogram_kind="native"),
+    latency("nhcb", 99, "classic_seconds", under="250ms", labels=api, histogram_kind="native"),
+    latency("nhcb-between", 99, "classic_seconds", under="300ms", labels=api, histogram_kind="native"),
+    latency("classic", 99, "classic_seconds", under="250ms", labels=api),
+    latency("auto", 99, "classic_seconds", under="250ms", labels=api, histogram_kind="auto"),
+    latency("classic-on-native", 99, "native_seconds", under="250ms", labels=api),
+    latency("native-on-classic", 99, "plain_seconds", under="250ms", labels=api, histogram_kind="native"),
+)
+"""
+
+
 @pytest.fixture(scope="module")
 def scraped(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Prometheus 3.16 scraping native (exponential) and classic histograms, with the generated rules."""
     saved = os.environ.get("SLO_TOOL_PATH")
     os.environ["SLO_TOOL_PATH"] = _current_tool_path()
     tmp = tmp_path_factory.mktemp("native")
-    slos = [
-        latency("exp-boundary", 99, "native_seconds", under="250ms", labels=API, histogram_kind="native"),
-        latency("exp-between", 99, "native_seconds", under="300ms", labels=API, histogram_kind="native"),
-        latency("nhcb", 99, "classic_seconds", under="250ms", labels=API, histogram_kind="native"),
-        latency("nhcb-between", 99, "classic_seconds", under="300ms", labels=API, histogram_kind="native"),
-        latency("classic", 99, "classic_seconds", under="250ms", labels=API),
-        latency("auto", 99, "classic_seconds", under="250ms", labels=API, histogram_kind="auto"),
-        latency("classic-on-native", 99, "native_seconds", under="250ms", labels=API),
-    ]
-    svc = service("shop", *slos)
+    source = tmp / "slos.py"
+    source.write_text(SOURCE, encoding="utf-8")
+    [svc] = load([source]).services
+    slos = svc.slos
     doc = rule_file(svc)
     for group in doc["groups"]:
         group["interval"] = "2s"  # the generated expressions, evaluated often enough for a short test
@@ -235,8 +248,16 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Any:
         Family("native_seconds", API, schema=SCHEMA),
         Family("classic_seconds", API, bounds=CLASSIC_BOUNDS),
     ]
+    plain = Family("plain_seconds", API, bounds=CLASSIC_BOUNDS)
     try:
-        with NativeExporter(families, BATCH) as exporter:
+        with NativeExporter(families, BATCH) as exporter, NativeExporter([plain], BATCH) as plain_exporter:
+            classic_only = {  # no conversion: plain_seconds stays a classic histogram only
+                "job_name": "classic-only",
+                "scrape_interval": "1s",
+                "scrape_timeout": "1s",
+                "honor_labels": True,
+                "static_configs": [{"targets": [plain_exporter.target]}],
+            }
             scrape = {
                 "job_name": "native",
                 "scrape_interval": "1s",
@@ -248,7 +269,9 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 "always_scrape_classic_histograms": True,  # keep the classic series next to the NHCB
                 "static_configs": [{"targets": [exporter.target]}],
             }
-            server = PrometheusServer(tmp / "data", rule_files=[rules], scrape_configs=[scrape], scrape_interval="1s")
+            server = PrometheusServer(
+                tmp / "data", rule_files=[rules], scrape_configs=[scrape, classic_only], scrape_interval="1s"
+            )
             with server:
                 deadline = time.monotonic() + 90
                 names = [s.name for s in slos]
@@ -256,13 +279,13 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Any:
                     now = time.time()
                     got = {r["metric"]["slo"] for r in _api(server.url, f"{TOTAL_RATE} > 0", now)}
                     enough = _api(server.url, 'count_over_time(native_seconds{job="api"}[1m]) >= 6', now)
-                    if enough and {n for n in names if n != "classic-on-native"} <= got:
+                    if enough and {n for n in names if "-on-" not in n} <= got:
                         break
                     time.sleep(1)
                 else:
                     pytest.fail(f"no recorded rates after 90 s:\n{server._log_tail()}")
                 time.sleep(2.5)  # one more evaluation, so every record reads the same scrapes
-                yield server, svc, time.time()
+                yield server, svc, time.time(), source
     finally:
         if saved is None:
             os.environ.pop("SLO_TOOL_PATH", None)
@@ -281,7 +304,7 @@ def _bad_ratio(server: PrometheusServer, slo: str, at: float) -> float:
 
 
 def test_nhcb_and_auto_equal_the_classic_rules_exactly_at_a_boundary(scraped: Any) -> None:
-    server, svc, at = scraped
+    server, svc, at, _ = scraped
     truth = _truth_bad(0.25)
     classic = _bad_ratio(server, "classic", at)
     assert classic == pytest.approx(truth, abs=1e-12)
@@ -303,7 +326,7 @@ def test_nhcb_and_auto_equal_the_classic_rules_exactly_at_a_boundary(scraped: An
 
 
 def test_exponential_buckets_are_exact_at_a_boundary_and_interpolate_between(scraped: Any) -> None:
-    server, _svc, at = scraped
+    server, _svc, at, _ = scraped
     assert _bad_ratio(server, "exp-boundary", at) == pytest.approx(_truth_bad(0.25), abs=1e-12)
     truth, estimate = _truth_bad(0.3), _bad_ratio(server, "exp-between", at)
     # the bucket holding 0.3 s: its requests are split by linear interpolation, so the error is at most their share
@@ -322,7 +345,7 @@ def test_exponential_buckets_are_exact_at_a_boundary_and_interpolate_between(scr
 
 
 def test_slo_check_names_the_kind_and_the_interpolation(scraped: Any) -> None:
-    server, svc, at = scraped
+    server, svc, at, _ = scraped
     by_name = {s.name: s for s in svc.slos}
 
     def query(expr: str) -> list[dict]:
@@ -350,3 +373,60 @@ def test_slo_check_names_the_kind_and_the_interpolation(scraped: Any) -> None:
     [finding], _ = check("classic-on-native")
     assert finding.severity == "error" and "histogram_kind is classic" in finding.message
     assert "set histogram_kind: native (or auto)" in finding.fix
+    [finding], _ = check("native-on-classic")
+    assert finding.severity == "error" and 'histogram_kind is native but plain_seconds{job="api"}' in finding.message
+    assert "set histogram_kind: classic (or auto)" in finding.fix
+
+
+def test_the_report_counts_nhcb_auto_and_classic_alike(scraped: Any) -> None:
+    server, _svc, at, source = scraped
+    start = datetime.fromtimestamp(at - 120, UTC).replace(microsecond=0)
+    end = datetime.fromtimestamp(at, UTC).replace(microsecond=0)
+    proc = subprocess.run(
+        [
+            SLO,
+            "report",
+            str(source),
+            "--prometheus",
+            server.url,
+            "--start",
+            start.isoformat(),
+            "--end",
+            end.isoformat(),
+            "--format",
+            "json",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["slo"]: r for r in json.loads(proc.stdout)["slos"]}
+    classic = rows["classic"]
+    assert classic["total"] > 0
+    for name in ("nhcb", "auto"):  # the same increase (extrapolated alike to the span's start) of one histogram
+        assert rows[name]["good"] == pytest.approx(classic["good"], rel=1e-12), name
+        assert rows[name]["total"] == pytest.approx(classic["total"], rel=1e-12), name
+    assert classic["good"] / classic["total"] == pytest.approx(1 - _truth_bad(0.25), abs=1e-12)
+    boundary = rows["exp-boundary"]
+    assert boundary["good"] / boundary["total"] == pytest.approx(1 - _truth_bad(0.25), abs=1e-12)
+
+
+def test_a_report_on_victoriametrics_refuses_native_slis_by_name(backend: Backend, tmp_path: Path) -> None:
+    from tests.vmserver import VictoriaMetrics
+
+    source = tmp_path / "slos.yaml"
+    source.write_text(YAML.format(kind="native"), encoding="utf-8")
+    with VictoriaMetrics(tmp_path / "vm") as vm:
+        proc = subprocess.run(
+            [SLO, "report", str(source), "--prometheus", vm.url, "--month", "2026-10", "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert 'shop/lat: histogram_kind: http_request_duration_seconds{job="api"}: native histograms are read' in (
+        proc.stderr
+    ), proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -430,3 +430,72 @@ def test_a_report_on_victoriametrics_refuses_native_slis_by_name(backend: Backen
         proc.stderr
     ), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_dashboard_panels_over_native_histograms_return_data(scraped: Any) -> None:
+    from generators.grafana import service_dashboard
+    from tests.test_grafana_queries import queries
+
+    server, svc, at, _ = scraped
+    raw = [
+        (where, expr)
+        for where, expr, _ in queries(service_dashboard(svc, None))
+        if ("native_seconds" in expr or "classic_seconds" in expr) and "slo:" not in expr
+    ]
+    quantiles = [e for _, e in raw if e.startswith("histogram_quantile(0.99, sum(rate(native_seconds{")]
+    assert quantiles, "the native latency panel reads the native histogram"
+    checked = 0
+    for where, expr in raw:
+        if 'slo="classic-on-native"' in where or "classic-on-native" in where:
+            continue
+        text = expr.replace("$__rate_interval", "30s").replace("${__rate_interval}", "30s")
+        rows = _api(server.url, text, at)
+        if "native_seconds_" in expr:  # the classic-on-native SLO: no such series, as slo check says
+            assert rows == [], (where, expr)
+            continue
+        values = [float(r["value"][1]) for r in rows]
+        assert values and all(v == v for v in values), (where, expr, rows)
+        checked += 1
+    assert checked >= 12, checked
+
+
+def test_backtest_refuses_native_slis_by_name(scraped: Any) -> None:
+    server, _svc, at, source = scraped
+    start = datetime.fromtimestamp(at - 120, UTC).replace(microsecond=0)
+    end = datetime.fromtimestamp(at, UTC).replace(microsecond=0)
+    proc = subprocess.run(
+        [
+            SLO,
+            "backtest",
+            str(source),
+            "--prometheus",
+            server.url,
+            "--start",
+            start.isoformat(),
+            "--end",
+            end.isoformat(),
+            "--warmup",
+            "1m",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "shop/nhcb: histogram_kind 'native': backtest replays the rules over raw series" in proc.stderr
+    assert "shop/auto: histogram_kind 'auto'" in proc.stderr and "shop/classic:" not in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_explain_says_how_each_kind_counts(tmp_path: Path) -> None:
+    source = tmp_path / "slos.yaml"
+    for kind, expected in (
+        ("native", "Native histogram: histogram_fraction counts the requests under 0.25s, interpolating"),
+        ("auto", "Histogram kind auto: a series' native histogram when it has one"),
+    ):
+        source.write_text(YAML.format(kind=kind), encoding="utf-8")
+        proc = subprocess.run([SLO, "explain", str(source)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert f"(http_request_duration_seconds histogram, {kind})" in proc.stdout
+        assert expected in proc.stdout
+        assert ("Missing bucket" in proc.stdout) == (kind == "auto")

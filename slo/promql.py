@@ -90,10 +90,13 @@ def _classic_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[s
 def _latency_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
     """(good, total) summed over the histogram's series, for the SLI's histogram kind.
 
-    ``auto`` takes a series' native histogram where it has one and its classic buckets otherwise
-    (``or`` matches whole label sets: the native histogram ``x{L}`` and the classic ``x_count{L}`` share
-    ``L``), so a histogram scraped both ways (``always_scrape_classic_histograms``, NHCB conversion
-    keeping the classic series) is counted once, never twice.
+    ``auto`` reads each series (label set ``L``: the native histogram ``x{L}`` and the classic
+    ``x_count{L}`` share it once the functions drop the name) from one form only: the native histogram
+    when it counts at least as many events as the classic count in the window, or when there is no
+    classic count; the classic buckets otherwise. A histogram scraped both ways
+    (``always_scrape_classic_histograms``, NHCB conversion keeping the classic series) counts the same
+    events in both, so it is counted once, never twice; during a migration the form whose samples
+    cover more of the window wins (the classic one until the native series holds a window's worth).
     """
     if sli.histogram_kind == "classic":
         return _counter(bucket_selector(sli), fn, window), _counter(sli.count, fn, window)
@@ -101,7 +104,9 @@ def _latency_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[s
     if sli.histogram_kind == "native":
         return f"sum({native_good})", f"sum({native_total})"
     classic_good, classic_total = _classic_events(sli, fn, window)
-    return f"sum({native_good} or {classic_good})", f"sum({native_total} or {classic_total})"
+    native = f"({native_total} >= {classic_total} or ({native_total} unless {classic_total}))"
+    good = f"sum(({native_good} and {native}) or ({classic_good} unless {native}))"
+    return good, f"sum({native} or {classic_total})"
 
 
 def _counter(source: EventSource, fn: str, window: Duration | str) -> str:

@@ -35,7 +35,7 @@ from slo.live_check import buckets
 from slo.loaders import load
 from slo.localstack import PrometheusServer, write_rules
 from slo.model import LatencySLI
-from slo.recorded import BAD_RATE, TOTAL_RATE
+from slo.recorded import BAD_RATE, TOTAL_RATE, error_ratio_name
 from slo.selectors import parse_selector
 from tests.conftest import Backend, _current_tool_path
 from tests.native_exporter import Family, NativeExporter, exponential_index
@@ -67,10 +67,10 @@ def test_classic_queries_are_unchanged_and_native_ones_use_histogram_functions()
         f"(sum(histogram_count({h})) - (sum((histogram_fraction(-Inf, 0.25, {h}) * histogram_count({h}) >= 0 "
         f"or histogram_count({h}) == 0)) or vector(0)))"
     )
-    # auto: per series, the native histogram or else the classic count (one label set, never both)
-    assert promql.total_events(auto, W5) == (
-        f'sum(histogram_count({h}) or rate(http_request_duration_seconds_count{{job="api"}}[5m]))'
-    )
+    # auto: per series (label set), the native histogram when it counts at least as many events, else the classic
+    c = 'rate(http_request_duration_seconds_count{job="api"}[5m])'
+    native_wins = f"(histogram_count({h}) >= {c} or (histogram_count({h}) unless {c}))"
+    assert promql.total_events(auto, W5) == f"sum({native_wins} or {c})"
     assert "sum without (le) (rate(http_request_duration_seconds_bucket" in promql.bad_events(auto, W5)
     assert promql.latency_quantile(native, 0.95, "$__rate_interval") == (
         'histogram_quantile(0.95, sum(rate(http_request_duration_seconds{job="api"}[$__rate_interval])))'
@@ -192,6 +192,56 @@ def test_generated_tests_feed_native_histograms(backend: Backend, promtool: str,
     else:  # Debian's promtool 2.42 has no native-histogram input notation: why 2.x targets refuse the kind
         assert proc.returncode == 1
         assert "unexpected character in series sequence: '{'" in proc.stdout + proc.stderr
+
+
+def test_auto_counts_a_migration_once_and_never_drops_events(backend: Backend, promtool: str, tmp_path: Path) -> None:
+    """Classic series 0-35m, the native histogram from 30m (both scraped for 5 minutes), 100 requests/s, 10% slow.
+
+    Per series auto takes the form counting more events in the window: the classic one while the native
+    series is younger than the window (its rate would extrapolate only part of it), then the native one;
+    where both hold the window they are equal and counted once. Every 5m record is 100 requests/s at 10%.
+    """
+    from generators.synthetic import counter_values, native_values, series_text
+
+    svc = service("shop", _slo("auto"))
+    write_rules(rule_file(svc), tmp_path / "shop.rules.yml")
+    per = 100.0 * 60
+    base = {"job": "api"}
+    classic = counter_values([(36, per)]) + " _x25"
+    good = counter_values([(36, per * 0.9)]) + " _x25"
+    series = [
+        {"series": series_text("http_request_duration_seconds_count", base), "values": classic},
+        {"series": series_text("http_request_duration_seconds_bucket", {**base, "le": "0.25"}), "values": good},
+        {"series": series_text("http_request_duration_seconds_bucket", {**base, "le": "+Inf"}), "values": classic},
+        {
+            "series": series_text("http_request_duration_seconds", base),
+            "values": "_x30 " + native_values([(31, per * 0.9, per * 0.1)], 0.25),
+        },
+    ]
+    total = f'{TOTAL_RATE}{{slo="lat"}}'
+    ratio = f'{error_ratio_name(W5)}{{slo="lat"}}'
+    checks = []
+    for minute in [6, 20, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 40, 45, 50, 60]:
+        for expr, want in ((total, 100), (ratio, 0.1)):
+            checks.append(
+                {
+                    "expr": f"count(abs({expr} - {want}) < 1e-9) or vector(0)",
+                    "eval_time": f"{minute}m",
+                    "exp_samples": [{"labels": "{}", "value": 1}],
+                }
+            )
+    doc = {
+        "rule_files": ["shop.rules.yml"],
+        "evaluation_interval": "30s",
+        "tests": [{"name": "migration", "interval": "1m", "input_series": series, "promql_expr_test": checks}],
+    }
+    path = tmp_path / "migration.test.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    proc = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=300)
+    if not backend.current:  # 2.42: no native-histogram input notation
+        assert proc.returncode == 1 and "unexpected character in series sequence" in proc.stdout + proc.stderr
+        return
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
 # --- a real Prometheus scraping native histograms ------------------------------------------------

@@ -9,6 +9,7 @@ annotation wording.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from generators import synthetic
 from generators.synthetic import Unsupported
 from slo import guards
 from slo.durations import Duration
-from slo.model import SLO, BurnRateTier, ProbeSLI, Service, TimeSliceSLI
+from slo.model import SLO, BurnRateTier, LatencySLI, ProbeSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
 
 EVAL = 60  # seconds; coarser than the 30s rule interval, so a detection time that passes here holds live
@@ -146,6 +147,24 @@ def _case(name: str, slo: SLO, phases: list[Phase], step: int, checks: list[dict
         "input_series": input_series(slo, phases, step),
         "promql_expr_test": checks,
     }
+
+
+def native_input_cases(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """``histogram_kind: auto``: the outage and the 0.9× burn again, fed a native histogram instead.
+
+    The other scenarios feed classic series (auto's classic branch); these prove its native branch.
+    """
+    sli = _inner(slo)
+    if not isinstance(sli, LatencySLI) or sli.histogram_kind != "auto":
+        return []
+    native = dataclasses.replace(sli, histogram_kind="native")
+    wrapped = dataclasses.replace(slo.sli, inner=native) if isinstance(slo.sli, TimeSliceSLI) else native
+    fed = dataclasses.replace(slo, sli=wrapped)
+    cases = []
+    for case in (outage_case(service, fed), steady_case(service, fed, 0.9)):
+        if case is not None:
+            cases.append({**case, "name": f"{case['name']} (native histogram input)"})
+    return cases
 
 
 def detection_minutes(slo: SLO, tier: BurnRateTier) -> float:

@@ -163,6 +163,7 @@ def _native_test_file(tmp_path: Path) -> Path:
     svc = service(
         "shop",
         _slo("native", name="native"),
+        _slo("auto", name="auto"),
         latency(
             "sliced",
             99,
@@ -184,7 +185,15 @@ def _native_test_file(tmp_path: Path) -> Path:
 def test_generated_tests_feed_native_histograms(backend: Backend, promtool: str, tmp_path: Path) -> None:
     path = _native_test_file(tmp_path)
     text = path.read_text(encoding="utf-8")
-    assert "{{schema:0 count:" in text and "_bucket" not in text and "_count{" not in text
+    for case in yaml.safe_load(text)["tests"]:
+        inputs = json.dumps(case["input_series"])
+        native_fed = not case["name"].startswith("shop/auto:") or case["name"].endswith("(native histogram input)")
+        assert ("{{schema:0 count:" in inputs) == native_fed, case["name"]
+        assert ("_bucket" in inputs) == (not native_fed), case["name"]
+    # auto is fed classic series, and a native histogram in an outage and a 0.9x burn of its own
+    names = [case["name"] for case in yaml.safe_load(text)["tests"]]
+    assert "shop/auto: a total outage fires fast-page within 10 minutes (native histogram input)" in names
+    assert "shop/auto: a 0.9x burn for 30 minutes fires nothing (native histogram input)" in names
     proc = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=600)
     if backend.current:
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -558,3 +558,12 @@ def test_explain_says_how_each_kind_counts(tmp_path: Path) -> None:
         assert f"(http_request_duration_seconds histogram, {kind})" in proc.stdout
         assert expected in proc.stdout
         assert ("Missing bucket" in proc.stdout) == (kind == "auto")
+
+
+def test_any_threshold_is_valid_on_a_native_histogram(tmp_path: Path) -> None:
+    source = tmp_path / "slos.yaml"
+    for kind, valid in (("native", True), ("auto", False), ("classic", False)):
+        source.write_text(YAML.format(kind=kind).replace("under: 250ms", "under: 0.2137"), encoding="utf-8")
+        proc = subprocess.run([SLO, "validate", str(source)], capture_output=True, text=True)
+        assert (proc.returncode == 0) == valid, (kind, proc.stderr)
+        assert ("is not a plausible histogram bucket boundary" in proc.stderr) == (not valid), (kind, proc.stderr)

@@ -12,6 +12,7 @@ is measured and printed).
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -255,10 +257,12 @@ def test_auto_counts_a_migration_once_and_never_drops_events(backend: Backend, p
 
 # --- a real Prometheus scraping native histograms ------------------------------------------------
 
-# 120 latencies from 10 ms to ~7 s, logarithmically spaced: every scrape adds them once more.
-BATCH = [0.01 * 1.057**i for i in range(120)]
+# 200 latencies, the quantiles of a log-normal distribution with its median at 280 ms (so many requests lie
+# near the thresholds, where interpolation matters): every scrape adds them once more.
+BATCH = [0.28 * math.exp(0.5 * NormalDist().inv_cdf((i + 0.5) / 200)) for i in range(200)]
 CLASSIC_BOUNDS = (0.1, 0.25, 0.5, 1.0, 2.5)
 SCHEMA = 3  # exponential buckets growing by 2^(1/8) = 9.05 %: 0.25 = 2^-2 is a boundary, 0.3 is not
+FIGURE_SCHEMAS = (0, 2, 5, 8)  # for the accuracy figure: bucket growth 100 %, 19 %, 2.2 %, 0.27 %
 
 
 def _truth_bad(threshold: float) -> float:
@@ -306,6 +310,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Any:
     families = [
         Family("native_seconds", API, schema=SCHEMA),
         Family("classic_seconds", API, bounds=CLASSIC_BOUNDS),
+        *(Family(f"schema{schema}_seconds", API, schema=schema) for schema in FIGURE_SCHEMAS),
     ]
     plain = Family("plain_seconds", API, bounds=CLASSIC_BOUNDS)
     try:
@@ -567,3 +572,24 @@ def test_any_threshold_is_valid_on_a_native_histogram(tmp_path: Path) -> None:
         proc = subprocess.run([SLO, "validate", str(source)], capture_output=True, text=True)
         assert (proc.returncode == 0) == valid, (kind, proc.stderr)
         assert ("is not a plausible histogram bucket boundary" in proc.stderr) == (not valid), (kind, proc.stderr)
+
+
+def test_interpolation_error_by_schema(scraped: Any) -> None:
+    """The figure: the slow share over 0.3 s read through the rules' own PromQL at several resolutions."""
+    server, _svc, at, _ = scraped
+    truth = _truth_bad(0.3)
+    lines = [f"slow share over 0.3 s, truth {truth:.6f}:"]
+    for schema in FIGURE_SCHEMAS:
+        slo = latency("fig", 99, f"schema{schema}_seconds", under="300ms", labels=API, histogram_kind="native")
+        [row] = _api(server.url, promql.error_ratio(slo, Duration.parse("1m")), at)
+        estimate = float(row["value"][1])
+        index = exponential_index(0.3, schema)
+        share = sum(1 for v in BATCH if exponential_index(v, schema) == index) / len(BATCH)
+        growth = (2 ** (2.0**-schema) - 1) * 100
+        error = abs(estimate - truth)
+        lines.append(
+            f"  schema {schema} (buckets {growth:.3g}% wide): {estimate:.6f}, error {error:.6f} "
+            f"({error / truth * 100:.3g}% of the slow share; at most the bucket's share {share:.4f})"
+        )
+        assert error <= share + 1e-12, lines
+    print("\n" + "\n".join(lines))

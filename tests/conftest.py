@@ -52,6 +52,7 @@ CURRENT_MODULES = frozenset(
         "test_backends",
         "test_e2e",
         "test_native_histograms",
+        "test_native_prometheus",
         "test_report_prometheus",
         "test_rules",
         "test_utf8_names",

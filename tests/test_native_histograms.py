@@ -283,3 +283,16 @@ def test_a_report_on_victoriametrics_refuses_native_slis_by_name(backend: Backen
         proc.stderr
     ), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_slo_test_runs_native_tests_or_says_which_promtool_can(backend: Backend, promtool: str, tmp_path: Path) -> None:
+    source = tmp_path / "slos.yaml"
+    source.write_text(YAML.format(kind="native"), encoding="utf-8")
+    proc = subprocess.run([SLO, "test", str(source)], capture_output=True, text=True, timeout=600)
+    if backend.current:
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert "PASS  promtool test rules    rules/tests/shop.test.yml" in proc.stdout
+    else:
+        assert proc.returncode == 1
+        assert "FAIL  promtool test rules    rules/tests/shop.test.yml" in proc.stdout
+        assert "hint: this promtool (2.42.0) cannot parse the native-histogram input" in proc.stdout, proc.stdout

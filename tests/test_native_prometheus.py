@@ -330,3 +330,35 @@ def test_interpolation_error_by_schema(scraped: Any) -> None:
         )
         assert error <= share + 1e-12, lines
     print("\n" + "\n".join(lines))
+
+
+def test_backfill_runs_over_native_slis(scraped: Any, tmp_path: Any) -> None:
+    """Backfill evaluates the recording rules on the server (native series in, float records out).
+
+    Unlike backtest it copies no raw series into local blocks, so native SLIs need no refusal there. (The
+    fixture's seconds of data are too short to compare the records; the rules' values are compared above.)
+    """
+    server, _svc, at, source = scraped
+    start = datetime.fromtimestamp(at - 120, UTC).replace(microsecond=0)
+    end = datetime.fromtimestamp(at, UTC).replace(microsecond=0)
+    out = tmp_path / "blocks"
+    proc = subprocess.run(
+        [
+            SLO,
+            "backfill",
+            str(source),
+            "--prometheus",
+            server.url,
+            "--start",
+            start.isoformat(),
+            "--end",
+            end.isoformat(),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("wrote ") and f"block(s) to {out}" in proc.stdout, proc.stdout

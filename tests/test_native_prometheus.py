@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from generators.prometheus_rules import rule_file
-from slo import promql
+from slo import guards, promql
 from slo.dsl import latency
 from slo.durations import Duration
 from slo.live_check import buckets
@@ -166,6 +166,21 @@ def test_nhcb_and_auto_equal_the_classic_rules_exactly_at_a_boundary(scraped: An
     assert total("auto") == pytest.approx(total("classic"), rel=1e-12)
     assert total("nhcb") == pytest.approx(total("classic"), rel=1e-12)
     assert total("auto") > 0
+    # the guards over the same data: auto's bucket guard holds, no total is absent
+    assert _api(server.url, guards.bucket_present(by_name["auto"]) or "", at)
+    for name in ("auto", "nhcb", "exp-boundary"):
+        assert _api(server.url, promql.total_absent(by_name[name]) or "", at) == [], name
+
+
+def test_every_generated_rule_evaluates_without_error(scraped: Any) -> None:
+    """Prometheus' own verdict on every recording and alerting rule over native, NHCB and classic data."""
+    server, _svc, _at, _ = scraped
+    with urllib.request.urlopen(f"{server.url}/api/v1/rules", timeout=30) as resp:
+        groups = json.load(resp)["data"]["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    assert len(rules) > 100 and {r["type"] for r in rules} == {"recording", "alerting"}
+    failed = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
+    assert failed == [], failed[:5]
 
 
 def test_exponential_buckets_are_exact_at_a_boundary_and_interpolate_between(scraped: Any) -> None:

@@ -168,8 +168,8 @@ def missing_bucket_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     from slo import promql
 
     sli = _inner(slo)
-    if not isinstance(sli, LatencySLI) or slo.alerting is None:
-        return None
+    if not isinstance(sli, LatencySLI) or not sli.reads_classic or slo.alerting is None:
+        return None  # a native histogram has no missing bucket
     severity = guards.absent_severity(slo)
     missing = _any_firing(service, slo, alertname=BUCKET_ALERT, severity=severity)
     burn = f"count(ALERTS{{service={_q(service.name)},slo={_q(slo.name)},alertname={_q(BURN_ALERT)}}}) or vector(0)"

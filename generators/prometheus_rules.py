@@ -238,13 +238,18 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
     """
     assert slo.alerting is not None
     total = promql.total_selector(slo)
-    if total is None:
+    absent = promql.total_absent(slo)
+    if total is None or absent is None:
         return []
     base = {**_literal_labels(labels), **dict(slo.alerting.labels), "severity": guards.absent_severity(slo)}
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    watched = literal(str(total))
+    if isinstance(sli, LatencySLI) and sli.histogram_kind == "auto":
+        watched = f"{watched} (classic) nor {literal(str(sli.histogram))} (native)"
     rules = [
         {
             "alert": ABSENT_ALERT,
-            "expr": f"absent({total})",
+            "expr": absent,
             "for": str(slo.alerting.absent_for),
             "labels": base,
             "annotations": _annotations(
@@ -253,7 +258,7 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
                 {
                     "summary": f"{service.name}/{slo.name}: SLI metric is missing",
                     "description": (
-                        f"No series match {literal(str(total))} for {slo.alerting.absent_for}: the {slo.name} SLO "
+                        f"No series match {watched} for {slo.alerting.absent_for}: the {slo.name} SLO "
                         "cannot be measured and its burn-rate alerts cannot fire. "
                         "Check the scrape target and the selector."
                     ),
@@ -261,15 +266,16 @@ def _absent_alerts(service: Service, slo: SLO, labels: dict[str, str]) -> list[d
             ),
         }
     ]
-    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
-    if isinstance(sli, LatencySLI):
+    if isinstance(sli, LatencySLI) and sli.reads_classic:
         bucket = promql.bucket_selector(sli)
+        # auto: a classic count without the bucket is harmless where the series also has its native form
+        unless_native = f" unless on() count({sli.histogram})" if sli.reads_native else ""
         below = _queried(promql.nearest_boundary(slo, "below"), "none")
         above = _queried(promql.nearest_boundary(slo, "above"), "none")
         rules.append(
             {
                 "alert": BUCKET_ALERT,
-                "expr": f"(count({total}) > 0) unless on() count({bucket})",
+                "expr": f"(count({total}) > 0) unless on() count({bucket}){unless_native}",
                 "for": str(guards.BUCKET_FOR),
                 "labels": base,
                 "annotations": _annotations(

@@ -9,6 +9,7 @@ annotation wording.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from generators import synthetic
 from generators.synthetic import Unsupported
 from slo import guards
 from slo.durations import Duration
-from slo.model import SLO, BurnRateTier, ProbeSLI, Service, TimeSliceSLI
+from slo.model import SLO, BurnRateTier, LatencySLI, ProbeSLI, Service, TimeSliceSLI
 from slo.selectors import Matcher, Selector
 
 EVAL = 60  # seconds; coarser than the 30s rule interval, so a detection time that passes here holds live
@@ -94,6 +95,20 @@ def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str
         segments[0] = (segments[0][0] + 1, segments[0][1])
         values = synthetic.gauge_values(segments) + (f" {gap}" if gap else "")
         return [{"series": synthetic.series_text(metric, labels), "values": values}]
+    if parts[0][0] == "histogram":  # a native histogram: fast and slow requests in one series
+        _, metric, labels = parts[0]
+        sli = _inner(slo)
+        histogram: list[tuple[int, float, float]] = []
+        gap = None
+        for i, p in enumerate(phases):
+            n = _samples(p, step) + (1 if i == 0 else 0)
+            if p.bad is None:
+                gap = _gap(n, p.stale)
+                break
+            total = p.rate * step if p.traffic else 0.0
+            histogram.append((n, total * (1.0 - p.bad), total * p.bad))
+        values = synthetic.native_values(histogram, sli.threshold) + (f" {gap}" if gap else "")
+        return [{"series": synthetic.series_text(metric, labels), "values": values}]
     out = []
     for role, metric, labels in parts:
         counter: list[tuple[int, float]] = []
@@ -132,6 +147,24 @@ def _case(name: str, slo: SLO, phases: list[Phase], step: int, checks: list[dict
         "input_series": input_series(slo, phases, step),
         "promql_expr_test": checks,
     }
+
+
+def native_input_cases(service: Service, slo: SLO) -> list[dict[str, Any]]:
+    """``histogram_kind: auto``: the outage and the 0.9× burn again, fed a native histogram instead.
+
+    The other scenarios feed classic series (auto's classic branch); these prove its native branch.
+    """
+    sli = _inner(slo)
+    if not isinstance(sli, LatencySLI) or sli.histogram_kind != "auto":
+        return []
+    native = dataclasses.replace(sli, histogram_kind="native")
+    wrapped = dataclasses.replace(slo.sli, inner=native) if isinstance(slo.sli, TimeSliceSLI) else native
+    fed = dataclasses.replace(slo, sli=wrapped)
+    cases = []
+    for case in (outage_case(service, fed), steady_case(service, fed, 0.9)):
+        if case is not None:
+            cases.append({**case, "name": f"{case['name']} (native histogram input)"})
+    return cases
 
 
 def detection_minutes(slo: SLO, tier: BurnRateTier) -> float:

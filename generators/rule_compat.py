@@ -28,6 +28,9 @@ LIMIT_FROM = (2, 31)
 QUERY_OFFSET_FROM = (2, 53)
 GROUP_LABELS_FROM = (3, 0)
 UTF8_NAMES_FROM = (3, 0)
+# Native histograms (and histogram_count/histogram_fraction over them) are stable from 3.8; before, they
+# needed --enable-feature=native-histograms and the functions were experimental (2.40 to 3.7).
+NATIVE_HISTOGRAMS_FROM = (3, 8)
 
 _VERSION = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
@@ -54,6 +57,11 @@ class PrometheusTarget:
 
     def at_least(self, version: tuple[int, int]) -> bool:
         return (self.major, self.minor) >= version
+
+    @property
+    def native_histograms(self) -> bool:
+        """Native histograms (exponential and NHCB) and their PromQL functions are stable."""
+        return self.at_least(NATIVE_HISTOGRAMS_FROM)
 
     @property
     def utf8_names(self) -> bool:
@@ -152,4 +160,28 @@ def name_problems(defs: Any, target: PrometheusTarget) -> list[Problem]:
                             "or use the classic names your exporter also exposes",
                         )
                     )
+    return problems
+
+
+def histogram_problems(defs: Any, target: PrometheusTarget) -> list[Problem]:
+    """Latency SLIs on native histograms (``histogram_kind`` native or auto), refused before Prometheus 3.8."""
+    if target.native_histograms:
+        return []
+    since = f"{NATIVE_HISTOGRAMS_FROM[0]}.{NATIVE_HISTOGRAMS_FROM[1]}"
+    problems = []
+    for service in defs.services:
+        for slo in service.slos:
+            sli = getattr(slo.sli, "inner", slo.sli)
+            kind = getattr(sli, "histogram_kind", "classic")
+            if kind != "classic":
+                problems.append(
+                    Problem(
+                        defs.origin(service.name),
+                        None,
+                        f"{service.name}/{slo.name}",
+                        f"histogram_kind {kind!r} reads native histograms, stable from Prometheus {since}; "
+                        f'prometheus_version is {target}: set [tool.slo] prometheus_version = "{since}" '
+                        "or later, or use histogram_kind classic (x_bucket/x_count series)",
+                    )
+                )
     return problems

@@ -27,6 +27,7 @@ def test_file(service: Service, rule_file: str) -> dict[str, Any]:
                 promtool_tests.slice_burn_case(service, slo, 20),
                 promtool_tests.below_slice_threshold_case(service, slo),
                 promtool_tests.quiet_case(service, slo),
+                *promtool_tests.native_input_cases(service, slo),
                 *guard_tests.guard_cases(service, slo),
             ]
         except promtool_tests.Unsupported:

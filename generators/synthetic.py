@@ -7,6 +7,7 @@ matchers themselves, so the tests exercise the real selectors rather than a copy
 
 from __future__ import annotations
 
+import math
 import re
 from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Any
@@ -187,6 +188,54 @@ def gauge_values(segments: list[tuple[int, float | None]]) -> str:
     return " ".join(parts)
 
 
+def native_buckets(threshold: float) -> tuple[int, int]:
+    """Schema-0 bucket indexes (bucket ``i`` is ``(2^(i-1), 2^i]``) wholly at or under, and wholly over, ``threshold``.
+
+    Fast requests land in the first, slow ones in the second, and the bucket holding the threshold in
+    between stays empty: ``histogram_fraction`` at the threshold is then exact, as the tests need.
+    """
+    good = math.floor(math.log2(threshold))
+    while 2.0 ** (good + 1) <= threshold:
+        good += 1
+    while 2.0**good > threshold:
+        good -= 1
+    bad = math.ceil(math.log2(threshold)) + 1
+    while 2.0 ** (bad - 2) >= threshold:
+        bad -= 1
+    while 2.0 ** (bad - 1) < threshold:
+        bad += 1
+    return good, bad
+
+
+def native_histogram(good: float, bad: float, threshold: float) -> str:
+    """promtool's notation for a schema-0 native histogram of ``good`` fast and ``bad`` slow requests."""
+    low, high = native_buckets(threshold)
+    buckets = [good] + [0.0] * (high - low - 1) + [bad]
+    total = sum(buckets)
+    sum_ = good * 2.0 ** (low - 1) + bad * 2.0**high  # a plausible sum; the SLI reads only the buckets
+    return (
+        f"{{{{schema:0 count:{_fmt(total)} sum:{_fmt(sum_)} "
+        f"buckets:[{' '.join(_fmt(b) for b in buckets)}] offset:{low}}}}}"
+    )
+
+
+def native_values(segments: list[tuple[int, float, float]], threshold: float) -> str:
+    """promtool's expanding notation for a native histogram: (samples, good, bad requests per sample)."""
+    parts: list[str] = []
+    good = bad = 0.0
+    first = True
+    for count, good_step, bad_step in segments:
+        if count <= 0:
+            continue
+        if not first:
+            good, bad = good + good_step, bad + bad_step
+        step = native_histogram(good_step, bad_step, threshold)
+        parts.append(f"{native_histogram(good, bad, threshold)}+{step}x{count - 1}")
+        good, bad = good + good_step * (count - 1), bad + bad_step * (count - 1)
+        first = False
+    return " ".join(parts)
+
+
 def _fmt(value: float) -> str:
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
@@ -210,6 +259,8 @@ def sli_series(slo: SLO) -> list[tuple[str, str, dict[str, str]]]:
         base = solve(list(sli.histogram.matchers))
         if base is None:
             raise Unsupported("cannot find label values matching the histogram selector")
+        if sli.histogram_kind == "native":
+            return [("histogram", sli.histogram.metric, base)]
         le = f"{sli.threshold:g}"
         return [
             ("total", sli.count.metric, base),

@@ -78,7 +78,8 @@ def semantic(defs: Definitions) -> tuple[list[Problem], list[Problem]]:
         for slo in service.slos:
             sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
             where = _where(service, slo)
-            if isinstance(sli, LatencySLI) and not plausible_bucket(sli.threshold):
+            # a native histogram interpolates any threshold: only classic buckets need a plausible boundary
+            if isinstance(sli, LatencySLI) and sli.reads_classic and not plausible_bucket(sli.threshold):
                 problems.append(
                     Problem(
                         origin,

@@ -82,6 +82,10 @@ class Traffic:
                 except synthetic.Unsupported as exc:
                     self.skipped.append((f"{service.name}/{slo.name}", str(exc)))
                     continue
+                if any(role == "histogram" for role, _, _ in parts):
+                    reason = "a native histogram: the demo serves the text exposition, which has no native histograms"
+                    self.skipped.append((f"{service.name}/{slo.name}", reason))
+                    continue
                 for role, metric, labels in parts:
                     key = (metric, synthetic.series_text(metric, labels))
                     if key not in seen:  # two SLOs reading one series: it is served once

@@ -190,6 +190,7 @@ def latency(
     *,
     under: str | float,
     labels: Labels | None = None,
+    histogram_kind: str = "classic",
     period: str = "30d",
     timezone: str | None = None,
     slice: str | None = None,
@@ -198,8 +199,12 @@ def latency(
     slo_labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
 ) -> SLO:
-    """``objective`` % of requests faster than ``under`` — "p95 < 200 ms" is ``latency(..., 95, under="200ms")``."""
-    sli = LatencySLI(selector(histogram, labels), parse_seconds(under))
+    """``objective`` % of requests faster than ``under`` — "p95 < 200 ms" is ``latency(..., 95, under="200ms")``.
+
+    ``histogram_kind``: ``"classic"`` (``_bucket``/``_count`` series), ``"native"`` (a native histogram,
+    exponential or NHCB, under the base name) or ``"auto"`` (native where a series has it, else classic).
+    """
+    sli = LatencySLI(selector(histogram, labels), parse_seconds(under), histogram_kind)
     return _slo(
         name, objective, _maybe_sliced(sli, slice, slice_target), period, timezone, description, slo_labels, alerting
     )

@@ -36,7 +36,8 @@ def sli_text(slo: SLO) -> str:
         what = "latency" if isinstance(inner, LatencySLI) else "error ratio"
         return f"{what} in {sli.slice} slices: a slice is good when at least {_pct(sli.target)} of its events are good"
     if isinstance(sli, LatencySLI):
-        return f"requests faster than {sli.threshold:g}s ({sli.histogram.metric} histogram)"
+        kind = "" if sli.histogram_kind == "classic" else f", {sli.histogram_kind}"
+        return f"requests faster than {sli.threshold:g}s ({sli.histogram.metric} histogram{kind})"
     if isinstance(sli, RatioSLI):
         return "good events over total events (counters)"
     if isinstance(sli, RawRatioSLI):
@@ -118,6 +119,7 @@ def facts(service: Service, slo: SLO) -> dict[str, Any]:
     if isinstance(sli, LatencySLI):
         doc["bucket"] = {
             "threshold": sli.threshold,
+            "histogram_kind": sli.histogram_kind,
             "common_default": guards.common_bucket(sli.threshold),
             "hint": guards.bucket_hint(slo),
             "alert_after": str(guards.BUCKET_FOR),
@@ -183,10 +185,25 @@ def render(docs: list[tuple[SLO, dict[str, Any]]]) -> str:
             out.append("  Never blind: the total is opaque PromQL, so no absent-metric alert can watch it.")
         if "bucket" in d:
             b = d["bucket"]
-            out.append(
-                f"  Missing bucket: burn alerts need a bucket at {b['threshold']:g}s; without one "
-                f"SLOLatencyBucketMissing fires after {b['alert_after']} naming the nearest boundaries."
+            kind = b.get("histogram_kind", "classic")
+            native = (
+                f"histogram_fraction counts the requests under {b['threshold']:g}s, interpolating within the bucket "
+                "holding the threshold (exact when it is a boundary, as with NHCB converted from a classic bucket)"
             )
+            if kind == "native":
+                out.append(f"  Native histogram: {native}; no bucket can be missing.")
+            else:
+                if kind == "auto":
+                    out.append(
+                        f"  Histogram kind auto: a series' native histogram when it has one ({native}), else its "
+                        "classic buckets; a series scraped both ways is counted once."
+                    )
+                out.append(
+                    f"  Missing bucket: burn alerts need a bucket at {b['threshold']:g}s"
+                    + (" (or a native histogram)" if kind == "auto" else "")
+                    + f"; without one SLOLatencyBucketMissing fires after {b['alert_after']} naming the nearest "
+                    "boundaries."
+                )
             if b["hint"]:
                 out.append(f"  Hint: {b['hint']}.")
         out.append("")

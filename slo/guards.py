@@ -12,7 +12,9 @@ generator, ``slo explain``, ``slo check`` and ``slo backtest`` read the same num
   length counts the missing time as healthy (:func:`coverage`): the tier then fires on the budget
   actually spent, never on a ratio over a few hours standing in for 3 days.
 - **missing bucket**: a latency tier needs a bucket at its threshold (:func:`bucket_present`);
-  without it the misconfiguration alert fires after :data:`BUCKET_FOR`.
+  without it the misconfiguration alert fires after :data:`BUCKET_FOR`. A native histogram has no
+  missing bucket (``histogram_fraction`` interpolates within the bucket holding the threshold), so
+  the guard applies to classic histograms, and in ``auto`` only while a series has no native form.
 - **never blind**: the total series vanishing fires the absent alert after the policy's
   ``absent_for`` (default 4m), as a page when the SLO has a paging tier (:func:`absent_severity`).
 - **flap control**: burn alerts keep firing for :func:`keep_firing_for` after the condition clears,
@@ -197,9 +199,12 @@ def bad_events(service: Service, slo: SLO, window: Duration) -> str:
 def bucket_present(slo: SLO) -> str | None:
     """PromQL that has a sample while a bucket matches a latency SLI's threshold; None otherwise."""
     sli = _inner(slo)
-    if not isinstance(sli, LatencySLI):
-        return None
-    return f"count({promql.bucket_selector(sli)}) > 0"
+    if not isinstance(sli, LatencySLI) or sli.histogram_kind == "native":
+        return None  # a native histogram has every boundary: nothing can be missing
+    classic = f"count({promql.bucket_selector(sli)}) > 0"
+    if sli.histogram_kind == "auto":  # a series read from its native histogram needs no bucket
+        return f"({classic} or count({sli.histogram}) > 0)"
+    return classic
 
 
 def total_outage_minutes(slo: SLO, tier: BurnRateTier) -> float | None:
@@ -237,7 +242,7 @@ def nearest_common_buckets(threshold_seconds: float) -> tuple[float | None, floa
 def bucket_hint(slo: SLO) -> str | None:
     """A ``slo validate`` hint when a latency threshold is not a default bucket of client libraries."""
     sli = _inner(slo)
-    if not isinstance(sli, LatencySLI) or common_bucket(sli.threshold):
+    if not isinstance(sli, LatencySLI) or sli.histogram_kind == "native" or common_bucket(sli.threshold):
         return None
     below, above = nearest_common_buckets(sli.threshold)
     near = " and ".join(f"{b:g}s" for b in (below, above) if b is not None)

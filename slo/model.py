@@ -114,14 +114,26 @@ class RatioSLI:
             raise DefinitionError("the good/bad events and the total events are the same series")
 
 
+# How a latency SLI's histogram is stored: ``classic`` (``_bucket``/``_count`` series, the default),
+# ``native`` (one native histogram series under the base name: exponential buckets, or custom buckets
+# (NHCB) from Prometheus' classic-to-native conversion), ``auto`` (native where a series has it, else
+# classic; never both for one series). Native and auto need Prometheus 3.8 (stable native histograms).
+HISTOGRAM_KINDS = ("classic", "native", "auto")
+
+
 @dataclass(frozen=True)
 class LatencySLI:
     """Occurrences from a histogram: good = requests at or under ``threshold`` seconds."""
 
     histogram: Selector
     threshold: float
+    histogram_kind: str = "classic"  # see HISTOGRAM_KINDS
 
     def __post_init__(self) -> None:
+        if self.histogram_kind not in HISTOGRAM_KINDS:
+            raise DefinitionError(
+                f"histogram kind must be one of {', '.join(HISTOGRAM_KINDS)}, got {self.histogram_kind!r}"
+            )
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t <= 0:
             raise DefinitionError(f"latency threshold must be a positive number of seconds, got {t!r}")
@@ -141,6 +153,16 @@ class LatencySLI:
     @property
     def count(self) -> Selector:
         return self.histogram.with_metric(self.histogram.metric + "_count")
+
+    @property
+    def reads_classic(self) -> bool:
+        """Whether the rules read classic ``_bucket``/``_count`` series (kinds ``classic`` and ``auto``)."""
+        return self.histogram_kind != "native"
+
+    @property
+    def reads_native(self) -> bool:
+        """Whether the rules read native (exponential or NHCB) series under the base name."""
+        return self.histogram_kind != "classic"
 
 
 @dataclass(frozen=True)

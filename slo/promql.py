@@ -50,6 +50,65 @@ def bucket_selector(sli: LatencySLI) -> Selector:
     return sli.bucket.with_matchers(Matcher("le", "=~", le_regex(sli.threshold)))
 
 
+class NativeUnsupported(ValueError):
+    """A query shape native histograms cannot take (VictoriaMetrics' extrapolated increase)."""
+
+
+def _range(fn: str, selector: Selector, window: Duration | str) -> str:
+    """``fn(selector[window])`` per series, for counters and native histograms alike (no aggregation)."""
+    if fn in (INCREASE_CLOSED, RATE_CLOSED):
+        if not isinstance(window, Duration):
+            raise TypeError(f"{fn} needs a fixed window, got {window!r}")
+        return f"{fn.removesuffix('_closed')}({selector.render()}[{window.seconds * 1000 + 1}ms])"
+    if fn in (EXTRAPOLATED_INCREASE, EXTRAPOLATED_INCREASE_CLOSED):
+        raise NativeUnsupported(
+            f"{selector}: native histograms are read with Prometheus' histogram functions; this engine "
+            "(VictoriaMetrics) has none: use histogram_kind classic for it"
+        )
+    return f"{fn}({selector.render()}[{window}])"
+
+
+def _native_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
+    """(good, total) per series of a native histogram (exponential or NHCB), not yet summed.
+
+    good = the fraction at or under the threshold × the count: ``histogram_fraction`` interpolates
+    within the bucket holding the threshold (exact when the threshold is a boundary, as with NHCB
+    converted from a classic bucket). A series without observations in the window has a NaN fraction:
+    its good events are 0, not NaN, so a sum stays finite.
+    """
+    h = _range(fn, sli.histogram, window)
+    total = f"histogram_count({h})"
+    good = f"(histogram_fraction(-Inf, {sli.threshold!r}, {h}) * {total} >= 0 or {total} == 0)"
+    return good, total
+
+
+def _classic_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
+    """(good, total) per series of a classic histogram, labelled as the native series are (no ``le``)."""
+    return f"sum without (le) ({_range(fn, bucket_selector(sli), window)})", _range(fn, sli.count, window)
+
+
+def _latency_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
+    """(good, total) summed over the histogram's series, for the SLI's histogram kind.
+
+    ``auto`` reads each series (label set ``L``: the native histogram ``x{L}`` and the classic
+    ``x_count{L}`` share it once the functions drop the name) from one form only: the native histogram
+    when it counts at least as many events as the classic count in the window, or when there is no
+    classic count; the classic buckets otherwise. A histogram scraped both ways
+    (``always_scrape_classic_histograms``, NHCB conversion keeping the classic series) counts the same
+    events in both, so it is counted once, never twice; during a migration the form whose samples
+    cover more of the window wins (the classic one until the native series holds a window's worth).
+    """
+    if sli.histogram_kind == "classic":
+        return _counter(bucket_selector(sli), fn, window), _counter(sli.count, fn, window)
+    native_good, native_total = _native_events(sli, fn, window)
+    if sli.histogram_kind == "native":
+        return f"sum({native_good})", f"sum({native_total})"
+    classic_good, classic_total = _classic_events(sli, fn, window)
+    native = f"({native_total} >= {classic_total} or ({native_total} unless {classic_total}))"
+    good = f"sum(({native_good} and {native}) or ({classic_good} unless {native}))"
+    return good, f"sum({native} or {classic_total})"
+
+
 def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
     if isinstance(source, PromQLTemplate):
         expr = f"({source.render(window)})"
@@ -109,8 +168,7 @@ def extrapolated_increase(series: str, window: Duration, closed: bool = False) -
 def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
     """(bad, total) events per second (``rate``) or in the window (``increase``)."""
     if isinstance(sli, LatencySLI):
-        total = _counter(sli.count, fn, window)
-        good = _counter(bucket_selector(sli), fn, window)
+        good, total = _latency_events(sli, fn, window)
         # A missing bucket makes every request bad: loud beats silently never alerting.
         return f"({total} - ({good} or vector(0)))", total
     total = _counter(sli.total, fn, window)
@@ -215,12 +273,26 @@ def total_selector(slo: SLO) -> Selector | None:
     """
     sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
     if isinstance(sli, LatencySLI):
-        return sli.count
+        return sli.histogram if sli.histogram_kind == "native" else sli.count
     if isinstance(sli, ProbeSLI):
         return sli.selector
     if isinstance(sli, RatioSLI) and isinstance(sli.total, Selector):
         return sli.total
     return None
+
+
+def total_absent(slo: SLO) -> str | None:
+    """PromQL with a sample while no total series exists (the blind-SLO alert); None for opaque totals.
+
+    An ``auto`` latency SLI is blind only when both its classic count and its native histogram are gone.
+    """
+    total = total_selector(slo)
+    if total is None:
+        return None
+    sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
+    if isinstance(sli, LatencySLI) and sli.histogram_kind == "auto":
+        return f"absent({total}) and on() absent({sli.histogram})"
+    return f"absent({total})"
 
 
 def bucket_boundaries(slo: SLO) -> str:
@@ -267,7 +339,8 @@ def watched_selectors(slo: SLO) -> list[Selector]:
     """The source series whose disappearance blinds the SLO (for the absent-metric alert)."""
     sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
     if isinstance(sli, LatencySLI):
-        return [sli.count, bucket_selector(sli)]
+        classic = [sli.count, bucket_selector(sli)] if sli.reads_classic else []
+        return classic + ([sli.histogram] if sli.reads_native else [])
     if isinstance(sli, ProbeSLI):
         return [sli.selector]
     if isinstance(sli, RatioSLI):
@@ -302,8 +375,12 @@ def latency_quantile(slo: SLO, quantile: float, window: Duration | str) -> str:
         raise TypeError(f"SLO {slo.name!r} has no latency histogram ({type(sli).__name__})")
     if not 0 < quantile < 1:
         raise ValueError(f"quantile must lie in (0, 1), got {quantile!r}")
-    rate = f"rate({sli.bucket.render()}[{grafana_range(window)}])"
-    return f"histogram_quantile({quantile:.12g}, sum by (le) ({rate}))"
+    window = grafana_range(window)
+    classic = f"histogram_quantile({quantile:.12g}, sum by (le) (rate({sli.bucket.render()}[{window}])))"
+    native = f"histogram_quantile({quantile:.12g}, sum(rate({sli.histogram.render()}[{window}])))"
+    if sli.histogram_kind == "classic":
+        return classic
+    return native if sli.histogram_kind == "native" else f"{native} or {classic}"
 
 
 def probe_success_ratio(slo: SLO, window: Duration | str) -> str:
@@ -343,7 +420,10 @@ def report_slice_bad(slo: SLO, counter_fn: str = "rate") -> str:
 def events_presence(slo: SLO, window: Duration) -> str:
     """1 when the SLO's total-events series had a sample within ``window``; no sample otherwise."""
     sli = _occurrences(slo)
-    total = sli.count if isinstance(sli, LatencySLI) else sli.total
+    if isinstance(sli, LatencySLI):
+        totals = ([sli.count] if sli.reads_classic else []) + ([sli.histogram] if sli.reads_native else [])
+        return f"max({' or '.join(f'present_over_time({t.render()}[{window}])' for t in totals)})"
+    total = sli.total
     if isinstance(total, PromQLTemplate):
         return f"({_counter(total, 'rate', window)} * 0 + 1)"
     return f"max(present_over_time({total.render()}[{window}]))"

@@ -103,15 +103,30 @@ def check_rules(out: Path) -> list[Result]:
     for path in sorted(rule_files):
         results.append(run("promtool check rules", [promtool, "check", "rules", str(path)], str(path.relative_to(out))))
     for path in sorted((out / "rules" / "tests").glob("*.test.yml")):
-        results.append(
-            run(
-                "promtool test rules",
-                [promtool, "test", "rules", path.name],
-                str(path.relative_to(out)),
-                cwd=path.parent,
-            )
+        result = run(
+            "promtool test rules",
+            [promtool, "test", "rules", path.name],
+            str(path.relative_to(out)),
+            cwd=path.parent,
         )
+        results.append(_native_notation_hint(result, path))
     return results
+
+
+def _native_notation_hint(result: Result, path: Path) -> Result:
+    """A failed test file with native-histogram input on a promtool that cannot parse it: say so."""
+    if result.ok or "unexpected character in series sequence: '{'" not in result.output:
+        return result
+    if "{{schema:" not in path.read_text(encoding="utf-8"):
+        return result
+    found = version("promtool")
+    shown = ".".join(map(str, found)) if found else "unknown"
+    hint = (
+        f"hint: this promtool ({shown}) cannot parse the native-histogram input of the tests of latency SLIs with "
+        "histogram_kind native/auto ({{schema:… buckets:[…]}}); run them with the promtool of Prometheus 3.8 or "
+        "later (put it first with SLO_TOOL_PATH=DIR)"
+    )
+    return Result(result.step, result.target, False, f"{result.output}\n{hint}")
 
 
 AMTOOL_NOISE = "Warning: --config.file flag overrides the --alertmanager.url."

@@ -52,6 +52,8 @@ CURRENT_MODULES = frozenset(
         "test_alertmanager_live",
         "test_backends",
         "test_e2e",
+        "test_native_histograms",
+        "test_native_prometheus",
         "test_report_prometheus",
         "test_rules",
         "test_utf8_names",
@@ -61,13 +63,15 @@ CURRENT_MODULES = frozenset(
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the current column of modules outside :data:`CURRENT_MODULES` unless SLO_BACKENDS_FULL=1."""
-    if os.environ.get("SLO_BACKENDS_FULL") == "1":
-        return
+    full = os.environ.get("SLO_BACKENDS_FULL") == "1"
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_current = callspec is not None and callspec.params.get("backend") == "current"
-        (drop if on_current and item.module.__name__.split(".")[-1] not in CURRENT_MODULES else keep).append(item)
+        column = callspec.params.get("backend") if callspec is not None else None
+        on_current = column == "current"
+        outside = on_current and not full and item.module.__name__.split(".")[-1] not in CURRENT_MODULES
+        # a module pinned to one column (indirect parametrisation) follows SLO_BACKENDS too
+        (drop if outside or (column is not None and column not in BACKEND_NAMES) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -10,7 +10,7 @@ from slo.durations import Duration
 from slo.loaders import Definitions, load
 from slo.loaders.yamlsrc import load_documents
 from slo.model import DEFAULT_POLICY, LatencySLI, ProbeSLI, RatioSLI, Rolling, TimeSliceSLI
-from slo.selectors import Matcher, Selector
+from slo.selectors import Matcher, Selector, parse_selector
 from tests.upstream import DATA, files, promtool_check, shown, try_load
 
 UPSTREAM = DATA / "pyrra" / "upstream"
@@ -177,7 +177,7 @@ def test_problems_are_located(tmp_path: Path, old: str, new: str, expected: str)
     assert any(p.startswith(f"{tmp_path}/{expected}") for p in result), result
 
 
-def test_latency_native_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+def test_latency_native_maps_onto_a_native_histogram_sli(tmp_path: Path) -> None:
     text = SLO.replace(
         """    ratio:
       errors:
@@ -192,8 +192,12 @@ def test_latency_native_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 """,
     )
     result = _load_text(tmp_path, text)
-    assert isinstance(result, list)
-    assert "latencyNative (native histograms) is not supported yet" in result[0]
+    assert not isinstance(result, list), result
+    [slo] = result.services[0].slos
+    assert slo.sli == LatencySLI(parse_selector('http_request_duration_seconds{job="api"}'), 0.2, "native")
+    bad = _load_text(tmp_path, text.replace("latency: 200ms", "latency: fast"))
+    assert isinstance(bad, list)
+    assert "slo.yaml:14: spec.indicator.latencyNative.latency: expected a latency such as '200ms'" in bad[0], bad
 
 
 def test_unknown_keys_do_not_stop_the_semantic_checks(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ import click
 
 from slo.cli_common import definitions, guarded
 from slo.connection_options import prometheus_options
-from slo.errors import SpecError
+from slo.errors import Problem, SpecError
+from slo.loaders import Definitions
+from slo.model import LatencySLI
 from slo.report.client import Connection
 
 
@@ -95,6 +97,9 @@ def backtest(
         raise SpecError(f"--warmup: {exc}") from None
     defs = definitions(sources)
     base_defs = definitions(against) if against else None
+    for loaded in (defs, base_defs):
+        if loaded is not None:
+            _refuse_native(loaded)
     binary("promtool")
     binary("prometheus")
     docs = run.rule_docs(defs)
@@ -133,3 +138,24 @@ def backtest(
         click.echo(f"wrote {output} ({fmt}, {len(result.alerts)} alert(s))", err=True)
         return
     click.echo(text, nl=False)
+
+
+def _refuse_native(defs: Definitions) -> None:
+    """Native-histogram SLIs cannot be replayed: their raw series would have to be copied into local blocks."""
+    problems = []
+    for service in defs.services:
+        for slo in service.slos:
+            sli = getattr(slo.sli, "inner", slo.sli)
+            if isinstance(sli, LatencySLI) and sli.reads_native:
+                problems.append(
+                    Problem(
+                        defs.origin(service.name),
+                        None,
+                        f"{service.name}/{slo.name}",
+                        f"histogram_kind {sli.histogram_kind!r}: backtest replays the rules over raw series copied "
+                        "into local blocks through promtool's OpenMetrics backfill, which cannot write native "
+                        "histograms; backtest this SLO with histogram_kind classic over classic series",
+                    )
+                )
+    if problems:
+        raise SpecError(problems)

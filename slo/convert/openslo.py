@@ -35,6 +35,13 @@ def _query(value: Selector | PromQLTemplate) -> dict[str, Any]:
 
 def _events(origin: str, where: str, sli: RatioSLI | LatencySLI) -> dict[str, Any]:
     if isinstance(sli, LatencySLI):
+        if sli.histogram_kind != "classic":
+            raise ConvertError(
+                origin,
+                where,
+                f"histogram_kind {sli.histogram_kind!r}: OpenSLO v1 counts events from two counter queries and has "
+                "no native-histogram form; keep it in the toolkit's format or use histogram_kind classic",
+            )
         le = Matcher("le", "=", f"{sli.threshold:g}")
         bucket = Selector(sli.bucket.metric, (*sli.histogram.matchers, le))
         return {"counter": True, "good": _query(bucket), "total": _query(sli.count)}

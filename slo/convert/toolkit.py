@@ -63,6 +63,8 @@ def sli(origin: str, where: str, value: Any) -> dict[str, Any]:
         if value.histogram.matchers:
             out["labels"] = _matchers(value.histogram)
         out["under"] = value.threshold
+        if value.histogram_kind != "classic":
+            out["histogram_kind"] = value.histogram_kind
         return {"latency": out}
     if isinstance(value, RatioSLI):
         ratio: dict[str, Any] = {}

@@ -1,9 +1,11 @@
 """Is a latency SLO's threshold a bucket boundary of the live histogram?
 
-The generated rules count good requests from the bucket whose ``le`` equals the threshold (matched by
-:func:`slo.promql.le_regex`, whatever the client's spelling). A threshold between boundaries makes
-every request count as slow. Native histograms have no ``_bucket`` series at all; they are recognised
-(``histogram_count`` answers for the base name) and reported, since the rules read classic buckets.
+For ``histogram_kind`` classic the generated rules count good requests from the bucket whose ``le``
+equals the threshold (matched by :func:`slo.promql.le_regex`, whatever the client's spelling); a
+threshold between boundaries makes every request count as slow. Native histograms (exponential or
+NHCB) have no ``_bucket`` series: they are recognised (``histogram_count`` answers for the base name),
+and the check says whether the SLI's kind matches what the server has and whether the threshold is a
+bucket boundary of the native histogram (exact) or falls inside a bucket (interpolated).
 """
 
 from __future__ import annotations
@@ -43,31 +45,123 @@ def boundaries_text(values: list[float]) -> str:
 
 
 def check_buckets(service: Service, slo: SLO, query: Query, count: Count) -> tuple[list[Finding], dict[str, object]]:
-    """Findings for a threshold that is not a live bucket boundary; the boundaries found."""
+    """Findings for a histogram kind the server does not have, or a threshold that is not a boundary."""
     sli = latency_sli(slo)
     if sli is None:
         return [], {}
     subject = f"{service.name}/{slo.name}"
-    threshold = f"{sli.threshold:g}s"
     items = query(f"count by (le) (last_over_time({sli.bucket.render()}[{LOOKBACK}]))")
     by_le: dict[str, int] = {str(i["metric"].get("le", "")): int(float(i["value"][1])) for i in items}
-    if not by_le:
-        native = count(f"count(histogram_count(last_over_time({sli.histogram.render()}[{LOOKBACK}])))")
-        if native:
-            return [
+    native = int(count(f"count(histogram_count(last_over_time({sli.histogram.render()}[{LOOKBACK}])))") or 0)
+    kind = sli.histogram_kind
+    facts: dict[str, object] = {"histogram_kind": kind, "native_series": native, "classic_series": bool(by_le)}
+    if kind == "classic" and not by_le and native:
+        return [
+            Finding(
+                "error",
+                "bucket",
+                subject,
+                f"{sli.histogram} is a native histogram ({native} series) without classic {sli.bucket.metric} "
+                "series, but histogram_kind is classic: the generated rules read classic buckets, so the SLI "
+                "has no data",
+                "set histogram_kind: native (or auto) for this SLI, or also expose classic buckets (the client's "
+                f"classic-bucket option, or Prometheus' always_scrape_classic_histograms) with a bucket at "
+                f"{sli.threshold:g}s",
+            )
+        ], {**facts, "native_histogram": True}
+    if kind == "native" and not native:
+        if not by_le:
+            return [], facts  # no histogram at all: the selector check reports it
+        return [
+            Finding(
+                "error",
+                "bucket",
+                subject,
+                f"histogram_kind is native but {sli.histogram} has no native histogram, only classic "
+                f"{sli.bucket.metric} series: the generated rules read native histograms, so the SLI has no data",
+                "set histogram_kind: classic (or auto), or scrape native histograms (scrape_native_histograms: "
+                "true with the protobuf format) or convert with convert_classic_histograms_to_nhcb: true",
+            )
+        ], facts
+    if native and kind != "classic":
+        findings, native_facts = native_resolution(subject, sli, query)
+        facts.update(native_facts)
+        if kind == "auto" and by_le:
+            findings.append(
                 Finding(
-                    "error",
+                    "info",
                     "bucket",
                     subject,
-                    f"{sli.histogram} is a native histogram ({int(native)} series) without classic "
-                    f"{sli.bucket.metric} series: the generated rules read classic buckets, so the SLI has no data",
-                    "also expose classic buckets (the client's classic-bucket option, or Prometheus' "
-                    "scrape_classic_histograms scrape setting) with a bucket at " + threshold,
+                    f"{sli.histogram} has both native and classic series: histogram_kind auto reads each series' "
+                    "native histogram and ignores its classic buckets (counted once)",
                 )
-            ], {"native_histogram": True}
-        return [], {"boundaries": []}  # no histogram at all: the selector check reports it
+            )
+        return findings, facts
+    return _classic(subject, sli, by_le, facts)
+
+
+def native_resolution(subject: str, sli: LatencySLI, query: Query) -> tuple[list[Finding], dict[str, object]]:
+    """Whether the threshold is a bucket boundary of the live native histograms (exact) or interpolated.
+
+    Boundaries are read from each series' populated buckets; custom buckets (NHCB) are recognised by an
+    infinite bucket bound, which exponential buckets never have.
+    """
+    threshold = sli.threshold
+    edges: set[float] = set()
+    holding: list[tuple[float, float]] = []
+    custom = False
+    for item in query(f"last_over_time({sli.histogram.render()}[{LOOKBACK}])"):
+        histogram = (item.get("histogram") or [None, {}])[1] or {}
+        for bucket in histogram.get("buckets", []):
+            low, high = float(bucket[1]), float(bucket[2])
+            custom = custom or math.isinf(low) or math.isinf(high)
+            edges.update((low, high))
+            if low < threshold < high and not (same(low, threshold) or same(high, threshold)):
+                holding.append((low, high))
+    facts: dict[str, object] = {"native_buckets": "custom (NHCB)" if custom else "exponential"}
+    if any(same(e, threshold) for e in edges) and not holding:
+        facts["threshold_exact"] = True
+        return [], facts
+    facts["threshold_exact"] = False
+    if not holding:
+        return [], facts  # no populated bucket around the threshold: nothing to interpolate yet
+    low, high = min(holding, key=lambda b: b[1] - b[0])
+    span = f"({low:g}, {high:g}]"
+    if custom:
+        return [
+            Finding(
+                "warning",
+                "bucket",
+                subject,
+                f"latency threshold {threshold:g}s is not a custom bucket boundary of {sli.histogram} (NHCB): "
+                f"histogram_fraction interpolates within the bucket {span}, assuming requests spread evenly in it",
+                f"use a boundary as the threshold ({low:g}s or {high:g}s) or add a {threshold:g} bucket to the "
+                "classic histogram the NHCB is converted from",
+            )
+        ], facts
+    width = (high - low) / high if math.isfinite(high) and high else float("nan")
+    return [
+        Finding(
+            "info",
+            "bucket",
+            subject,
+            f"latency threshold {threshold:g}s lies inside the exponential bucket {span} of {sli.histogram} "
+            f"({width * 100:.3g}% of its upper bound wide): histogram_fraction interpolates the requests in that "
+            "bucket, so the good count is an estimate there",
+            "a higher native-histogram resolution (schema) narrows the bucket",
+        )
+    ], facts
+
+
+def _classic(
+    subject: str, sli: LatencySLI, by_le: dict[str, int], facts: dict[str, object]
+) -> tuple[list[Finding], dict[str, object]]:
+    """The classic checks: a bucket at the threshold, matched by the rules' ``le`` regex, on every series."""
+    threshold = f"{sli.threshold:g}s"
+    if not by_le:
+        return [], {**facts, "boundaries": []}  # no histogram at all: the selector check reports it
     numbers = sorted({v for v in (parse_le(t) for t in by_le) if v is not None})
-    facts: dict[str, object] = {"boundaries": [("+Inf" if math.isinf(v) else v) for v in numbers]}
+    facts = {**facts, "boundaries": [("+Inf" if math.isinf(v) else v) for v in numbers]}
     at_threshold = [t for t in by_le if (v := parse_le(t)) is not None and same(v, sli.threshold)]
     if not at_threshold:
         lower = [v for v in numbers if v < sli.threshold]

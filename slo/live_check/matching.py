@@ -44,11 +44,15 @@ def reductions(selector: Selector) -> list[tuple[Matcher, Selector]]:
     return [(m, without(selector, m)) for m in selector.matchers]
 
 
+HISTOGRAM_ROLES = ("histogram count", "native histogram")
+
+
 def roles(slo: SLO) -> list[tuple[str, Selector]]:
     """The selectors an SLO reads, each with its role (total, good, bad, histogram count, probe)."""
     sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
     if isinstance(sli, LatencySLI):
-        return [("histogram count", sli.count)]
+        classic = [("histogram count", sli.count)] if sli.reads_classic else []
+        return classic + ([("native histogram", sli.histogram)] if sli.reads_native else [])
     if isinstance(sli, ProbeSLI):
         return [("probe", sli.selector)]
     if isinstance(sli, RatioSLI):
@@ -142,6 +146,8 @@ def check_selectors(
     for role, selector in roles(slo):
         if matched[role] or (role in ("good", "bad") and found_by_role.get("total") == 0):
             continue  # a total matching nothing is reported once, not again for its good/bad subset
+        if role in HISTOGRAM_ROLES and any(found_by_role.get(r) for r in HISTOGRAM_ROLES):
+            continue  # histogram_kind auto: the classic or the native form is enough
         why = blame(selector, count, values)
         if role == "bad" and found_by_role.get("total") and _only_error_matchers(slo, why):
             findings.append(

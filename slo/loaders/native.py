@@ -100,7 +100,11 @@ def _sli(spec: dict[str, Any]) -> Any:
     elif kind == "latency":
         lat = spec["latency"]
         try:
-            inner = LatencySLI(Selector(lat["histogram"], matchers(lat.get("labels"))), parse_seconds(lat["under"]))
+            inner = LatencySLI(
+                Selector(lat["histogram"], matchers(lat.get("labels"))),
+                parse_seconds(lat["under"]),
+                lat.get("histogram_kind", "classic"),
+            )
         except DefinitionError as exc:
             raise exc.under("latency") from None
     elif kind == "probe":

@@ -2,12 +2,12 @@
 
 Pyrra has no service: an object's namespace is its service (the Kubernetes manifests keep one team's
 SLOs in one namespace), else the SLO's own name. ``ratio`` and ``latency`` indicators become the
-typed model (a latency's ``le`` bucket over its ``_count`` is a :class:`LatencySLI`); a
+typed model (a latency's ``le`` bucket over its ``_count`` is a :class:`LatencySLI`, a
+``latencyNative`` histogram and ``latency`` threshold one with ``histogram_kind="native"``); a
 ``bool_gauge`` such as ``probe_success`` becomes one-minute time slices that are good when the gauge
 is 1. Labels prefixed ``pyrra.dev/`` become SLO labels, as Pyrra propagates them to its rules.
 
-Refused with a located message: ``grouping`` (one SLO per label value is not in the model yet) and
-``latencyNative`` (native histograms are not in the model yet).
+Refused with a located message: ``grouping`` (one SLO per label value is not in the model yet).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from slo.durations import Duration
+from slo.durations import Duration, parse_seconds
 from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.histograms import BucketMismatch, histogram_latency
 from slo.loaders.keys import non_string_keys
@@ -85,6 +85,18 @@ def _latency(doc: Document, path: str, spec: dict[str, Any]) -> LatencySLI:
     return _call(doc, success_path, lambda: LatencySLI(histogram, threshold))
 
 
+def _latency_native(doc: Document, path: str, spec: dict[str, Any]) -> LatencySLI:
+    """``total.metric`` is the native histogram (base name), ``latency`` the threshold (``200ms``)."""
+    total_path = join(path, "total.metric")
+    histogram = _selector(doc, total_path, spec["total"]["metric"])
+    latency_path = join(path, "latency")
+    try:
+        threshold = parse_seconds(spec["latency"])
+    except DefinitionError as exc:
+        raise _fail(doc, latency_path, exc.message) from None
+    return _call(doc, total_path, lambda: LatencySLI(histogram, threshold, "native"))
+
+
 def _sli(doc: Document, path: str, spec: dict[str, Any]) -> RatioSLI | LatencySLI | TimeSliceSLI:
     kinds = [k for k in ("ratio", "latency", "latencyNative", "bool_gauge") if k in spec]
     if len(kinds) != 1:
@@ -99,12 +111,7 @@ def _sli(doc: Document, path: str, spec: dict[str, Any]) -> RatioSLI | LatencySL
             "remove it for one SLO over all series, or write one SLO per group with the label in the selectors",
         )
     if kind == "latencyNative":
-        raise _fail(
-            doc,
-            where,
-            "latencyNative (native histograms) is not supported yet: use a classic histogram with latency "
-            "(success: x_bucket{le=…}, total: x_count)",
-        )
+        return _latency_native(doc, where, spec[kind])
     if kind == "ratio":
         errors = _selector(doc, join(where, "errors.metric"), spec[kind]["errors"]["metric"])
         total = _selector(doc, join(where, "total.metric"), spec[kind]["total"]["metric"])

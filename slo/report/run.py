@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from slo.errors import Problem, SpecError
 from slo.model import SLO, CalendarMonth, Service
+from slo.promql import NativeUnsupported
 from slo.report import compute, queries, server
 from slo.report.client import PromClient, public_url
 from slo.report.periods import ReportPeriod, step_for
@@ -35,10 +37,14 @@ def build(
     info = server.detect(client)
     dialect = info.dialect()
     jobs: list[tuple[queries.Key, queries.Query]] = []
-    for i, (_, slo) in enumerate(slos):
-        jobs += [((i, name), q) for name, q in queries.plan(slo, period, dialect=dialect).items()]
-        if previous is not None:
-            jobs += [((i, f"previous:{name}"), q) for name, q in queries.plan(slo, previous, dialect=dialect).items()]
+    for i, (service, slo) in enumerate(slos):
+        try:
+            jobs += [((i, name), q) for name, q in queries.plan(slo, period, dialect=dialect).items()]
+            if previous is not None:
+                plan = queries.plan(slo, previous, dialect=dialect).items()
+                jobs += [((i, f"previous:{name}"), q) for name, q in plan]
+        except NativeUnsupported as exc:
+            raise SpecError(Problem(f"{service.name}/{slo.name}", None, "histogram_kind", str(exc))) from None
     results = _run_with_progress(client, jobs, concurrency, progress, len(slos))
     rows = []
     for i, (service, slo) in enumerate(slos):

@@ -1,11 +1,14 @@
 """Generated promtool tests for rules evaluated with a rule-group ``query_offset``.
 
-A group with ``query_offset: D`` evaluated at time T reads the data of T − D, so everything its rules
-produce (alerts, recorded series) happens D later than without the offset. promtool test rules honours
-the field, so the generated scenarios are moved: every ``eval_time`` is delayed by D rounded up to whole
-steps of the test's evaluation interval (an evaluation then reads data at most one step later than the
-scenario was written for, as a live Prometheus evaluating between scrapes does). The scenario names say
-so. Pure: a test document in, a test document out.
+A group with ``query_offset: D`` evaluated at time T reads the data of T − D and stamps what it
+writes (recorded series, ``ALERTS``) at T − D. promtool test rules does the same, so a scenario's
+``promql_expr_test`` checks keep their times: the series the rules record for time T are the ones they
+recorded without the offset, only written D later (an alert is sent D later). What changes is that
+promtool must evaluate D past the last check, or the last records would not exist yet: each test gets
+a final check at that time. ``alert_rule_test`` checks, which read the rules' state at the evaluation
+itself, are moved by D. With D not a multiple of the test's evaluation interval the interval becomes
+their greatest common divisor (30s for 1m and 30s), so an evaluation at T + D exists for every check.
+Pure: a test document in, a test document out.
 """
 
 from __future__ import annotations
@@ -17,26 +20,29 @@ from typing import Any
 from slo.durations import Duration
 
 
-def delay(offset: Duration, evaluation_interval: Duration) -> Duration:
-    """The offset rounded up to whole evaluation steps."""
-    step = evaluation_interval.seconds
-    return Duration(math.ceil(offset.seconds / step) * step)
-
-
 def _seconds(text: str) -> int:
     return 0 if text.strip("0") in ("s", "m", "h", "") else Duration.parse(text).seconds
 
 
 def delayed(doc: dict[str, Any], offset: Duration | None) -> dict[str, Any]:
-    """``doc`` (a promtool test file) with every check moved by the groups' query offset."""
+    """``doc`` (a promtool test file) for rules whose groups have ``query_offset: offset``."""
     if offset is None:
         return doc
     out = copy.deepcopy(doc)
-    shift = delay(offset, Duration.parse(out.get("evaluation_interval", "1m"))).seconds
+    step = Duration.parse(out.get("evaluation_interval", "1m")).seconds
+    if offset.seconds % step:  # evaluate on a grid holding T + D for every check time T
+        out["evaluation_interval"] = f"{math.gcd(step, offset.seconds)}s"
+    extra = offset.seconds
     for test in out["tests"]:
-        for key in ("promql_expr_test", "alert_rule_test"):
-            for check in test.get(key, ()):
-                check["eval_time"] = f"{_seconds(check['eval_time']) + shift}s"
+        for check in test.get("alert_rule_test", ()):
+            check["eval_time"] = f"{_seconds(check['eval_time']) + offset.seconds}s"
+        times = [_seconds(c["eval_time"]) for key in ("promql_expr_test", "alert_rule_test") for c in test.get(key, ())]
+        if not times:
+            continue
+        test.setdefault("promql_expr_test", []).append(
+            # evaluates the rules until the records stamped at the last check exist
+            {"expr": "vector(1)", "eval_time": f"{max(times) + extra}s", "exp_samples": [{"labels": "{}", "value": 1}]}
+        )
         if "name" in test:
-            test["name"] += f" (checks delayed {Duration(shift)} for query_offset {offset})"
+            test["name"] += f" (query_offset {offset}: recorded and sent {offset} later)"
     return out

@@ -310,7 +310,7 @@ def test_promtool_honours_query_offset_so_the_generated_tests_must_follow_it(bac
     offset = Duration.parse("2m")
     settings = rule_compat.GroupSettings(query_offset=offset)
     if not backend.current:  # the field is refused for the version this column runs
-        with pytest.raises(CompatError, match="'query_offset' needs Prometheus 2.53"):
+        with pytest.raises(CompatError, match=r"'query_offset' needs Prometheus 2\.53"):
             rule_compat.apply(prometheus_rules.rule_file(service), _target(backend), settings)
         return
     rules = rule_compat.apply(prometheus_rules.rule_file(service), PrometheusTarget(3, 16), settings)

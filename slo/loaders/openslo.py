@@ -25,7 +25,7 @@ from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
-from slo.loaders.openslo_alerts import AlertObject
+from slo.loaders.openslo_alerts import AlertObject, notification_warning
 from slo.loaders.openslo_alerts import tiers as alert_tiers
 from slo.loaders.openslo_versions import V1ALPHA, V2ALPHA, draft_warning, from_v1alpha, from_v2alpha
 from slo.loaders.schema_errors import split_unknown, validate
@@ -353,6 +353,9 @@ class _Resolver:
                 self.warnings.append(
                     doc.problem("metadata.name", f"{kind} {name!r} ignored: already defined at {where}")
                 )
+                return
+            if kind == "AlertNotificationTarget":
+                self.warnings.append(doc.problem("spec", notification_warning(str(name), data.get("spec"))))
                 return
             self.warnings.append(
                 doc.problem(

@@ -170,8 +170,11 @@ BAD_SPECS = [
     ),
     _expected(
         "ratio-timeslices.yaml",
-        "8: spec.budgetingMethod: RatioTimeslices (the average of per-slice ratios) is not supported: use "
-        "Timeslices (share of good slices) or Occurrences (good events / total events)",
+        "8: spec.budgetingMethod: RatioTimeslices (the mean of each slice's good ratio, every slice weighing the "
+        "same whatever its traffic) is not supported: the toolkit's SLIs weigh events (Occurrences: good / total "
+        "events over the period, what RatioTimeslices gives only when every slice has the same traffic) or count "
+        "slices (Timeslices: the share of slices meeting timeSliceTarget); neither is the same figure, so it is not "
+        "converted silently: choose Occurrences, or Timeslices with timeSliceTarget and timeSliceWindow",
     ),
     _expected(
         "missing-refs.yaml",
@@ -547,7 +550,8 @@ def test_burn_rate_conditions_become_tiers(tmp_path: Path) -> None:
     )
     assert [t.factor(slo.period) for t in slo.alerting.tiers] == [14.4, 1.0]
     assert [str(w).split(": ", 2)[2] for w in defs.warnings] == [
-        "notificationTargets ignored: define receivers and routes in the toolkit's routing"
+        "notification target 'oncall' not mapped to a receiver: OpenSLO notification targets hold no address or "
+        "credential file; define the receiver and a route to it in the toolkit's routing"
     ]
 
 

@@ -600,8 +600,12 @@ class _Resolver:
             problems.append(
                 doc.problem(
                     "spec.budgetingMethod",
-                    "RatioTimeslices (the average of per-slice ratios) is not supported: use Timeslices "
-                    "(share of good slices) or Occurrences (good events / total events)",
+                    "RatioTimeslices (the mean of each slice's good ratio, every slice weighing the same whatever its "
+                    "traffic) is not supported: the toolkit's SLIs weigh events (Occurrences: good / total events "
+                    "over the period, what RatioTimeslices gives only when every slice has the same traffic) or "
+                    "count slices (Timeslices: the share of slices meeting timeSliceTarget); neither is the same "
+                    "figure, so it is not converted silently: choose Occurrences, or Timeslices with "
+                    "timeSliceTarget and timeSliceWindow",
                 )
             )
         steps: dict[str, Callable[[], Any]] = {

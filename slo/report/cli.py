@@ -1,4 +1,4 @@
-"""``slo report``: one calendar month (or span) of SLIs and error budgets from Prometheus.
+"""``slo report``: one calendar month, ISO week (or span) of SLIs and error budgets from Prometheus.
 
 The work is in :mod:`slo.report.run` and its siblings. Bad input exits 1 (via
 :func:`slo.cli_common.guarded`); an unreachable or failing Prometheus exits 2 with one line on stderr and
@@ -92,7 +92,7 @@ def report(
     fail_on: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """SLI, error budget, worst day and coverage of every SLO over a calendar month, from Prometheus.
+    """SLI, error budget, worst day and coverage of every SLO over a calendar month or week, from Prometheus.
 
     Occurrence SLIs use increase() over the exact period at its end; time slices are evaluated
     once each by a range query stepping slice by slice from the period's start. An SLO without

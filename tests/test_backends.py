@@ -350,6 +350,14 @@ def test_a_real_prometheus_loads_the_group_settings(backend: Backend, tmp_path: 
             groups = json.load(resp)["data"]["groups"]
         assert groups and all(g["limit"] == 0 for g in groups)
         assert all(not r.get("lastError") for g in groups for r in g["rules"]), groups
+        # `slo check` reads the loaded groups as the generated ones (3.x lists group labels on each rule)
+        from slo.live_check import deployed
+
+        files = {"rules/ai-assistant.rules.yml": rules.read_text()}
+        by_name = {g["name"]: g for g in groups}
+        for gen in deployed.generated_groups(files):
+            assert deployed.compare_group(gen, by_name[gen.name]) == [], gen.name
+        assert deployed.compare_group(gen, {**by_name[gen.name], "limit": 7}) == ["limit is 7, generated 0"]
         deadline = time.time() + 90
         found: list = []
         while time.time() < deadline and not found:

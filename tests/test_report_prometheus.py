@@ -261,3 +261,23 @@ def test_iso_week_report_matches_truth(prometheus: PrometheusServer, slos_file: 
     # the table names the week
     table = CliRunner().invoke(report, [*args, "-q"])
     assert table.exit_code == 0 and "2025-W12 (Europe/Berlin)" in table.stdout, table.stdout + table.stderr
+
+
+def test_week_slos_are_reported_over_their_last_complete_week(prometheus: PrometheusServer, tmp_path: Path) -> None:
+    """Without a period option, SLOs that all have calendar-week periods get their last complete week, in
+    their time zone (the backfilled data are from 2025: nothing in that week, so no data, never compliant)."""
+    from slo.report.periods import last_complete_week
+
+    slos = tmp_path / "weekly.py"
+    slos.write_text(
+        "from slo import availability, regex, service\n"
+        'shop = service("shop", availability("weekly", 99.9, "http_requests_total", '
+        'errors={"code": regex("5..")}, period="week", timezone="Asia/Tokyo"))\n'
+    )
+    result = CliRunner().invoke(report, [str(slos), "--prometheus", prometheus.url, "-q", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    expected = last_complete_week("Asia/Tokyo")
+    assert doc["period"]["label"] == expected.label and doc["period"]["start"] == expected.start.isoformat()
+    assert doc["period"]["timezone"] == "Asia/Tokyo"
+    assert by_name(doc)["weekly"]["status"] == "no-data"

@@ -275,9 +275,10 @@ def config(defs: Definitions, base: BaseConfig | None = None, version: Version |
 
 
 def alert_labels(rule_files: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The label set of every alert in rule file documents (``alertname`` included), in rule order."""
+    """The label set of every alert in rule file documents (``alertname`` included, group labels under the
+    rule's own), in rule order."""
     return [
-        {"alertname": rule["alert"], **rule.get("labels", {})}
+        {"alertname": rule["alert"], **group.get("labels", {}), **rule.get("labels", {})}
         for doc in rule_files
         for group in doc["groups"]
         for rule in group["rules"]

@@ -18,8 +18,10 @@ from generators import (
     alertmanager_templates,
     grafana,
     kubernetes,
+    offset_tests,
     prometheus_rules,
     promtool_tests,
+    rule_compat,
     service_tests,
     sloth_compat,
     threshold_rules,
@@ -45,6 +47,8 @@ def artifacts(
     alertmanager_version: str | None = None,
     kubernetes_meta: kubernetes.Metadata | None = None,
     sloth_compat: bool = False,
+    prometheus_version: str | None = None,
+    rule_groups: rule_compat.GroupSettings | None = None,
 ) -> dict[str, str]:
     """Rule files, promtool tests and PrometheusRule objects for every service (SLO rules in
     ``<service>.rules.yml``, threshold alerts in ``<service>.alerts.yml``), Grafana dashboards; with
@@ -55,14 +59,18 @@ def artifacts(
     generated dashboard, so the page lands the responder on the right graphs.
     ``alertmanager_version`` is the Alertmanager release the config is for (default: the current one);
     ``kubernetes_meta`` the namespace, labels and annotations of the PrometheusRule objects;
-    ``sloth_compat`` adds Sloth's labels and series to the rules (generators/sloth_compat.py).
+    ``sloth_compat`` adds Sloth's labels and series to the rules (generators/sloth_compat.py);
+    ``rule_groups`` (``[tool.slo.rule_groups]``) the labels, limit and query_offset of every rule group,
+    written the way ``prometheus_version`` (default: the current one) reads them.
     """
     files: dict[str, str] = {}
     services = [_with_dashboard_link(s, grafana_url) for s in defs.services]
     origins = [defs.origin(s.name) for s in services]
     dashboards: dict[str, str] = {}
     alerts: list[dict[str, str]] = []
-    per_service = _per_service(services, origins, grafana_url, kubernetes_meta, sloth_compat)
+    target = rule_compat.PrometheusTarget.parse(prometheus_version or rule_compat.DEFAULT_PROMETHEUS)
+    groups = _Groups(target, rule_groups)
+    per_service = _per_service(services, origins, grafana_url, kubernetes_meta, sloth_compat, groups)
     for service, origin, out in zip(services, origins, per_service, strict=True):
         for path, text in out.files:
             _add(files, path, text, origin)
@@ -90,6 +98,28 @@ PARALLEL_FROM = 16
 
 
 @dataclass(frozen=True)
+class _Groups:
+    """The target Prometheus and the project-wide rule-group fields."""
+
+    target: rule_compat.PrometheusTarget
+    settings: rule_compat.GroupSettings | None = None
+
+    def rules(self, doc: dict) -> dict:
+        return rule_compat.apply(doc, self.target, self.settings)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.settings.labels) if self.settings is not None else {}
+
+    def tests(self, doc: dict) -> dict:
+        offset = self.settings.query_offset if self.settings is not None else None
+        return offset_tests.delayed(doc, offset)
+
+
+NO_GROUP_FIELDS = _Groups(rule_compat.PrometheusTarget.parse(rule_compat.DEFAULT_PROMETHEUS))
+
+
+@dataclass(frozen=True)
 class ServiceOutput:
     """What one service contributes: its files, its rendered dashboard, its alerts' label sets."""
 
@@ -109,21 +139,24 @@ def service_files(
     grafana_url: str | None,
     kubernetes_meta: kubernetes.Metadata | None = None,
     sloth: bool = False,
+    groups: _Groups = NO_GROUP_FIELDS,
 ) -> ServiceOutput:
     """One service's rule files, unit tests, PrometheusRule, dashboard and alert label sets."""
     head = header(origin)
     out: list[tuple[str, str]] = []
-    rules = slo_rules = prometheus_rules.rule_file(service)
+    rules = prometheus_rules.rule_file(service)
     if sloth:
-        rules = slo_rules = sloth_compat.apply(service, rules)
+        rules = sloth_compat.apply(service, rules)
+    rules = slo_rules = groups.rules(rules)
     rules_text = dump(rules)
     out.append((f"rules/{service.name}.rules.yml", comment(head) + rules_text))
-    tests = service_tests.test_file(service, f"../{service.name}.rules.yml")
+    tests = groups.tests(service_tests.test_file(service, f"../{service.name}.rules.yml"))
     out.append((f"rules/tests/{service.name}.test.yml", dump(tests, head)))
     thresholds = threshold_rules.rule_file(service)
     if thresholds is not None:
+        thresholds = groups.rules(thresholds)
         out.append((f"rules/{service.name}.alerts.yml", dump(thresholds, head)))
-        alert_tests = threshold_tests.test_file(service, f"../{service.name}.alerts.yml")
+        alert_tests = groups.tests(threshold_tests.test_file(service, f"../{service.name}.alerts.yml", groups.labels))
         if alert_tests["tests"]:
             out.append((f"rules/tests/{service.name}.alerts.test.yml", dump(alert_tests, head)))
         rules = {"groups": [*rules["groups"], *thresholds["groups"]]}
@@ -140,7 +173,9 @@ def service_files(
     return ServiceOutput(out, dashboard, alertmanager.alert_labels([rules]))
 
 
-def _service_files_star(args: tuple[Service, str, str | None, kubernetes.Metadata | None, bool]) -> ServiceOutput:
+def _service_files_star(
+    args: tuple[Service, str, str | None, kubernetes.Metadata | None, bool, _Groups],
+) -> ServiceOutput:
     return service_files(*args)
 
 
@@ -150,12 +185,13 @@ def _per_service(
     grafana_url: str | None,
     kubernetes_meta: kubernetes.Metadata | None = None,
     sloth: bool = False,
+    groups: _Groups = NO_GROUP_FIELDS,
 ) -> Iterable[ServiceOutput]:
     """Each service's files, in order; on several cores, many services are rendered in parallel.
 
     Services are independent and rendering is pure, so the output is the same bytes either way.
     """
-    jobs = [(s, o, grafana_url, kubernetes_meta, sloth) for s, o in zip(services, origins, strict=True)]
+    jobs = [(s, o, grafana_url, kubernetes_meta, sloth, groups) for s, o in zip(services, origins, strict=True)]
     workers = min(os.cpu_count() or 1, 8)
     # Forking while other threads run (an embedding program, the demo's servers) risks copying a held lock.
     if len(jobs) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:

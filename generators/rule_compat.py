@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slo.durations import Duration
-from slo.errors import Problem
+from slo.errors import DefinitionError, Problem
 from slo.selectors import Selector
 
 DEFAULT_PROMETHEUS = "3.16"
@@ -36,7 +36,9 @@ _VERSION = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
 class CompatError(ValueError):
-    """A requested field the target Prometheus does not have."""
+    """A requested field the target Prometheus does not have (``field``: the setting at fault, if known)."""
+
+    field: str = ""
 
 
 @dataclass(frozen=True, order=True)
@@ -120,6 +122,98 @@ def rule_file(
 ) -> dict[str, Any]:
     """Every group of a rule file through :func:`group`."""
     groups = [group(g, target, labels=labels, limit=limit, query_offset=query_offset) for g in doc["groups"]]
+    return {**doc, "groups": groups}
+
+
+# Labels every generated rule already sets: a group label of the same name would be silently overridden.
+RESERVED_GROUP_LABELS = frozenset({"service", "slo", "severity", "tier", "slo_tier", "alertname"})
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+GROUP_KEYS = ("labels", "limit", "query_offset")
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    """``[tool.slo.rule_groups]``: fields added to every generated rule group.
+
+    ``query_offset`` delays every evaluation (data arriving late by remote write or federation is then
+    complete when read); ``labels`` are added to every rule's output (a rule's own label wins);
+    ``limit`` caps the series or alerts each rule of a group may produce (0: none).
+    """
+
+    labels: tuple[tuple[str, str], ...] = ()
+    limit: int | None = None
+    query_offset: Duration | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.labels and self.limit is None and self.query_offset is None
+
+    def check(self, target: PrometheusTarget) -> None:
+        """Raise :class:`CompatError` (its ``field`` set) for a field the target Prometheus lacks."""
+        for name, since, value in (
+            ("limit", LIMIT_FROM, self.limit),
+            ("query_offset", QUERY_OFFSET_FROM, self.query_offset),
+        ):
+            if value is not None and not target.at_least(since):
+                error = _needs(name, since, target)
+                error.field = name
+                raise error
+
+
+def group_settings(value: object, target: PrometheusTarget) -> GroupSettings:
+    """``[tool.slo.rule_groups]`` read and checked against ``target``; a CompatError with ``field`` set otherwise."""
+    if not isinstance(value, Mapping):
+        raise _field_error("", "must be a table (labels, limit, query_offset)")
+    unknown = sorted(set(value) - set(GROUP_KEYS))
+    if unknown:
+        raise _field_error(unknown[0], f"unknown key (known: {', '.join(GROUP_KEYS)})")
+    labels = value.get("labels", {})
+    if not isinstance(labels, Mapping):
+        raise _field_error("labels", "must be a table of label names to string values")
+    for key, text in labels.items():
+        if not isinstance(key, str) or not _LABEL_NAME.match(key) or key.startswith("__"):
+            raise _field_error(
+                f"labels.{key}", "a label name is letters, digits and '_', not starting with a digit or '__'"
+            )
+        if key in RESERVED_GROUP_LABELS or key.startswith("sloth_"):
+            raise _field_error(f"labels.{key}", "the toolkit sets this label on every rule: choose another name")
+        if not isinstance(text, str):
+            raise _field_error(f"labels.{key}", f"must be a quoted string, got {text!r}")
+    limit = value.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise _field_error("limit", f"must be a whole number, 0 (no limit) or more, got {limit!r}")
+    offset = value.get("query_offset")
+    if offset is not None:
+        try:
+            offset = Duration.parse(offset)
+        except DefinitionError as exc:
+            raise _field_error("query_offset", exc.message) from None
+    found = GroupSettings(tuple(sorted(labels.items())), limit, offset)
+    found.check(target)
+    return found
+
+
+def _field_error(field: str, message: str) -> CompatError:
+    error = CompatError(message)
+    error.field = field
+    return error
+
+
+def apply(doc: Mapping[str, Any], target: PrometheusTarget, settings: GroupSettings | None) -> dict[str, Any]:
+    """A generated rule file with ``settings`` on every group; a group's own ``limit`` (a per-SLO bound set
+    by the rule generator) is kept over the project-wide one."""
+    if settings is None or settings.empty:
+        return dict(doc)
+    groups = [
+        group(
+            g,
+            target,
+            labels=dict(settings.labels),
+            limit=None if "limit" in g else settings.limit,
+            query_offset=None if "query_offset" in g else settings.query_offset,
+        )
+        for g in doc["groups"]
+    ]
     return {**doc, "groups": groups}
 
 

@@ -7,7 +7,9 @@ Enabled by ``[tool.slo] sloth_compat = true`` for teams migrating from Sloth: Al
   ``sloth_service`` and ``sloth_slo`` (``slo:sli_error:ratio_rate<W>`` has the same name in both
   tools); each burn-rate alert ``sloth_severity`` (``page`` for critical tiers, ``ticket`` for
   warning ones). ``sloth_window`` is not added: the toolkit's rules join windows on their labels;
-  the window is in the series name;
+  the window is in the series name, and Sloth's own alerts drop it (``max(...) without (sloth_window)``),
+  so no route can match on it. ``sloth_slo_info``'s ``sloth_mode``/``sloth_spec``/``sloth_version``
+  name the generator (``cli-gen-prom``, ``prometheus/v1``, ``slo-toolkit``) for any input format;
 * Sloth's own series are added per SLO: ``slo:time_period:days``, ``slo:current_burn_rate:ratio``,
   ``slo:period_burn_rate:ratio``, ``slo:period_error_budget_remaining:ratio`` and ``sloth_slo_info``.
 

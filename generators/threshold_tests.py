@@ -14,6 +14,7 @@ exercise the real matchers; an opaque PromQL expression cannot be synthesised an
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from generators import synthetic, threshold_rules
@@ -202,10 +203,18 @@ def _check(expr: str, seconds: int, samples: list[dict[str, Any]]) -> dict[str, 
     return {"expr": expr, "eval_time": f"{seconds}s", "exp_samples": samples}
 
 
-def expected_labels(service: Service, alert: ThresholdAlert, severity: str, grouped: dict[str, str]) -> str:
-    """The exact label set of the firing alert, as promtool prints it."""
+def expected_labels(
+    service: Service,
+    alert: ThresholdAlert,
+    severity: str,
+    grouped: dict[str, str],
+    group_labels: Mapping[str, str] | None = None,
+) -> str:
+    """The exact label set of the firing alert, as promtool prints it (rule-group labels between the
+    series' and the rule's own)."""
     labels = {
         **grouped,
+        **(group_labels or {}),
         **threshold_rules.labels(service, alert, severity),
         "alertname": alert.name,
         "alertstate": "firing",
@@ -213,7 +222,9 @@ def expected_labels(service: Service, alert: ThresholdAlert, severity: str, grou
     return synthetic.series_text("ALERTS", labels)
 
 
-def alert_cases(service: Service, alert: ThresholdAlert) -> list[dict[str, Any]]:
+def alert_cases(
+    service: Service, alert: ThresholdAlert, group_labels: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The generated test cases of one alert (raises :class:`Unsupported`)."""
     hold = alert.for_.seconds if alert.for_ else 0
     window = math.ceil(_window_seconds(alert.expr) / STEP) * STEP
@@ -230,7 +241,9 @@ def alert_cases(service: Service, alert: ThresholdAlert) -> list[dict[str, Any]]
             checks = [_check(any_state, t, []) for t in sorted(times)]
             verdict = "fires nothing"
         else:
-            fired = [{"labels": expected_labels(service, alert, sev, grouped), "value": 1} for sev in firing]
+            fired = [
+                {"labels": expected_labels(service, alert, sev, grouped, group_labels), "value": 1} for sev in firing
+            ]
             checks = [_check(_alerts_selector(service, alert, alertstate="firing"), settled, fired)]
             silent = [sev for sev, _ in alert.levels if sev not in firing]
             checks += [_check(_alerts_selector(service, alert, severity=sev), settled, []) for sev in silent]
@@ -249,12 +262,13 @@ def alert_cases(service: Service, alert: ThresholdAlert) -> list[dict[str, Any]]
     return cases
 
 
-def test_file(service: Service, rule_file: str) -> dict[str, Any]:
-    """The promtool test document for a service's threshold alerts (alerts that cannot be synthesised skipped)."""
+def test_file(service: Service, rule_file: str, group_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The promtool test document for a service's threshold alerts (alerts that cannot be synthesised skipped);
+    ``group_labels``: the labels ``[tool.slo.rule_groups]`` adds to every alert."""
     tests: list[dict[str, Any]] = []
     for alert in service.alerts:
         try:
-            tests.extend(alert_cases(service, alert))
+            tests.extend(alert_cases(service, alert, group_labels))
         except Unsupported:
             continue
     return {"rule_files": [rule_file], "evaluation_interval": f"{STEP}s", "tests": tests}

@@ -76,6 +76,8 @@ def artifacts(defs: Definitions, alertmanager_base: str | None = None) -> dict[s
         alertmanager_version=settings.alertmanager_version,
         kubernetes_meta=settings.kubernetes,
         sloth_compat=config.sloth_compat(),
+        prometheus_version=settings.prometheus_version,
+        rule_groups=settings.rule_groups,
     )
 
 

@@ -4,8 +4,9 @@
 directory; ``alertmanager_base`` a hand-written Alertmanager config the generated routing is merged
 into; ``alertmanager_version`` the Alertmanager release the config is for (default: the current
 one); ``[tool.slo.kubernetes]`` the namespace, labels and annotations of the PrometheusRule
-objects. Without the table the defaults are ``slos.py``/``slos.yaml``/``slos/`` in the current
-directory, whichever exists.
+objects; ``[tool.slo.rule_groups]`` the ``labels``, ``limit`` and ``query_offset`` of every generated
+rule group (for ``prometheus_version``). Without the table the defaults are
+``slos.py``/``slos.yaml``/``slos/`` in the current directory, whichever exists.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Settings:
     alertmanager_version: str | None = None
     kubernetes: Any = None  # generators.kubernetes.Metadata, or None
     prometheus_version: str = "3.16"  # the Prometheus rules are generated for (generators/rule_compat.py)
+    rule_groups: Any = None  # generators.rule_compat.GroupSettings from [tool.slo.rule_groups], or None
 
 
 def settings(cwd: Path | None = None) -> Settings:
@@ -54,12 +56,28 @@ def settings(cwd: Path | None = None) -> Settings:
     if am_base is not None and not Path(am_base).is_absolute():
         am_base = str(base / am_base) if cwd is not None else am_base
     found = Settings(tuple(str(s) for s in sources), str(out), str(grafana) if grafana else None, am_base or None)
+    prometheus = _prometheus_version(pyproject, table.get("prometheus_version"))
     return replace(
         found,
         alertmanager_version=_alertmanager_version(pyproject, table.get("alertmanager_version")),
         kubernetes=_kubernetes(pyproject, table.get("kubernetes")),
-        prometheus_version=_prometheus_version(pyproject, table.get("prometheus_version")),
+        prometheus_version=prometheus,
+        rule_groups=_rule_groups(pyproject, table.get("rule_groups"), prometheus),
     )
+
+
+def _rule_groups(pyproject: Path, value: object, prometheus_version: str) -> Any:
+    """``[tool.slo.rule_groups]``: labels, limit, query_offset of every generated rule group, checked
+    against ``prometheus_version`` (a field the target lacks is refused with the version it needs)."""
+    from generators.rule_compat import CompatError, PrometheusTarget, group_settings
+
+    if value is None:
+        return None
+    try:
+        return group_settings(value, PrometheusTarget.parse(prometheus_version))
+    except CompatError as exc:
+        where = f"tool.slo.rule_groups.{exc.field}".rstrip(".")
+        raise SpecError(Problem(str(pyproject), None, where, str(exc))) from None
 
 
 def _prometheus_version(pyproject: Path, value: object) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from slo import guards, promql
+from slo.durations import Duration
 from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
 
 REFERENCE_RATE = 1.0  # requests per second used to turn minimum bad events into time
@@ -62,8 +63,9 @@ def budget(slo: SLO) -> dict[str, Any]:
     return out
 
 
-def tier_facts(slo: SLO) -> list[dict[str, Any]]:
-    """Per tier: severity, windows, factor, the bad fraction it needs, total-outage time, guards."""
+def tier_facts(slo: SLO, query_offset: Duration | None = None) -> list[dict[str, Any]]:
+    """Per tier: severity, windows, factor, the bad fraction it needs, total-outage time, guards; with a
+    rule-group ``query_offset`` the outage time as sent too (evaluation reads data that much later)."""
     assert slo.alerting is not None
     out = []
     for t in slo.alerting.tiers:
@@ -87,13 +89,16 @@ def tier_facts(slo: SLO) -> list[dict[str, Any]]:
                 "cold_start_scaled": covered,
                 "keep_firing_for": str(keep) if keep else None,
                 "for": str(t.for_) if t.for_ else None,
+                "total_outage_minutes_sent": (
+                    outage + query_offset.minutes if outage is not None and query_offset is not None else outage
+                ),
             }
         )
     return out
 
 
-def facts(service: Service, slo: SLO) -> dict[str, Any]:
-    """Everything ``slo explain`` says about one SLO, as data."""
+def facts(service: Service, slo: SLO, query_offset: Duration | None = None) -> dict[str, Any]:
+    """Everything ``slo explain`` says about one SLO, as data (``query_offset``: [tool.slo.rule_groups])."""
     doc: dict[str, Any] = {
         "service": service.name,
         "slo": slo.name,
@@ -105,7 +110,8 @@ def facts(service: Service, slo: SLO) -> dict[str, Any]:
     }
     if slo.alerting is None:
         return doc
-    doc["tiers"] = tier_facts(slo)
+    doc["query_offset"] = str(query_offset) if query_offset is not None else None
+    doc["tiers"] = tier_facts(slo, query_offset)
     total = promql.total_selector(slo)
     doc["blind"] = {
         "watched": str(total) if total is not None else None,
@@ -138,6 +144,12 @@ def _tier_lines(slo: SLO, t: dict[str, Any]) -> list[str]:
     ]
     if t["total_outage_minutes"] is None:
         lines.append("    A total outage cannot fire it: the threshold exceeds a 100% error ratio.")
+    elif t["total_outage_minutes_sent"] != t["total_outage_minutes"]:
+        sent, data = t["total_outage_minutes_sent"], t["total_outage_minutes"]
+        lines.append(
+            f"    A total outage fires it after about {_minutes(sent)} ({_minutes(data)} of data, read "
+            f"{_minutes(sent - data)} late by the rule groups' query_offset)."
+        )
     else:
         lines.append(f"    A total outage fires it after about {_minutes(t['total_outage_minutes'])}.")
     if t["min_bad_events"]:
@@ -210,6 +222,8 @@ def render(docs: list[tuple[SLO, dict[str, Any]]]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def explain(services: tuple[Service, ...] | list[Service]) -> list[tuple[SLO, dict[str, Any]]]:
+def explain(
+    services: tuple[Service, ...] | list[Service], query_offset: Duration | None = None
+) -> list[tuple[SLO, dict[str, Any]]]:
     """Facts for every SLO of every service, in definition order."""
-    return [(slo, facts(svc, slo)) for svc in services for slo in svc.slos]
+    return [(slo, facts(svc, slo, query_offset)) for svc in services for slo in svc.slos]

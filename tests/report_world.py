@@ -153,9 +153,10 @@ def series(world: World) -> list[Series]:
     return out
 
 
-def truth(world: World) -> dict[str, float]:
+def truth(world: World, start: int = START, end: int = END) -> dict[str, float]:
+    """Every figure the report must find over ``[start, end)`` (by default the month)."""
     m = world.minutes
-    in_period = (m > START) & (m <= END)
+    in_period = (m > start) & (m <= end)
     total = sum(int(i.total[in_period].sum()) for i in world.instances)
     bad = sum(int(i.bad[in_period].sum()) for i in world.instances)
     fast = sum(int(i.buckets["0.2"][in_period].sum()) for i in world.instances)
@@ -181,7 +182,7 @@ def truth(world: World) -> dict[str, float]:
     out["latency_worst_day"] = str(ratios.idxmin())  # type: ignore[assignment]
     out["latency_worst_day_sli"] = float(ratios.min())
     # Error-rate slices: the increments between scraped samples that both lie in [t - 5m, t].
-    slice_ends = np.arange(START + SLICE, END + 1, SLICE)
+    slice_ends = np.arange(start + SLICE, end + 1, SLICE)
     tot = np.zeros(len(slice_ends), dtype=np.int64)
     bd = np.zeros(len(slice_ends), dtype=np.int64)
     seen = np.zeros(len(slice_ends), dtype=bool)
@@ -202,8 +203,8 @@ def truth(world: World) -> dict[str, float]:
     out["slices_present"] = int(seen.sum())
     out["slice_ratio_margin"] = float(np.min(np.abs(ratio[seen] - THRESHOLD)) / THRESHOLD)
     # Uptime: 1-minute slices (t - 60s, t]; good when every probe in it succeeded.
-    ends = np.arange(START + 60, END + 1, 60)
-    slot = (world.probe_times - START + 59) // 60  # slice index (1-based) each probe belongs to
+    ends = np.arange(start + 60, end + 1, 60)
+    slot = (world.probe_times - start + 59) // 60  # slice index (1-based) each probe belongs to
     ok = world.probe_values == 1
     n = len(ends)
     has = np.zeros(n + 2, dtype=bool)
@@ -215,7 +216,7 @@ def truth(world: World) -> dict[str, float]:
     out["uptime_present"] = int(has[1 : n + 1].sum())
     out["uptime_good"] = int((has & ~failed)[1 : n + 1].sum())
     # Coverage of the events: 5-minute steps (epoch-aligned) in the period with a sample in (t-5m, t].
-    steps = np.arange((START // 300 + 1) * 300, END + 1, 300)
+    steps = np.arange((start // 300 + 1) * 300, end + 1, 300)
     times = np.union1d(world.instances[0].times, world.instances[1].times)
     idx_hi = np.searchsorted(times, steps, side="right")
     idx_lo = np.searchsorted(times, steps - 300, side="right")

@@ -20,7 +20,7 @@ from slo import config
 from slo.durations import Duration
 from slo.errors import SpecError
 from slo.toolcheck import find_tool, version
-from tests.conftest import ROOT, Backend, require
+from tests.conftest import EXAMPLE, ROOT, Backend, require
 
 # What each column must be: a regression to the wrong binaries (PATH order, a stale cache) fails here.
 EXPECTED_MAJOR = {
@@ -193,3 +193,176 @@ def test_prometheus_version_setting(tmp_path: Path) -> None:
             config.settings(tmp_path)
         text = str(caught.value)
         assert "tool.slo.prometheus_version" in text and message in text, text
+
+
+# ---------------------------------------------------------------------------------------------
+# [tool.slo.rule_groups]: the settings that reach `slo generate` output
+
+
+def _project(tmp_path: Path, version: str, rule_groups: str) -> Path:
+    """A project using the bundled example, generating for Prometheus ``version``."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.slo]\nsources = ["{EXAMPLE / "slos.py"}"]\nprometheus_version = "{version}"\n'
+        f"[tool.slo.rule_groups]\n{rule_groups}"
+    )
+    return tmp_path
+
+
+def _generate(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    slo = str(Path(sys.executable).with_name("slo"))
+    return subprocess.run(
+        [slo, "generate", "--out", "out", *args], cwd=project, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_rule_group_settings_are_read_and_checked(tmp_path: Path) -> None:
+    settings = config.settings(
+        _project(tmp_path, "3.16", 'labels = { cluster = "eu-1" }\nlimit = 500\nquery_offset = "30s"\n')
+    )
+    assert settings.rule_groups == rule_compat.GroupSettings((("cluster", "eu-1"),), 500, Duration.parse("30s"))
+    bad = {
+        'query_offset = "30s"': (
+            "2.42",
+            "tool.slo.rule_groups.query_offset: rule-group field 'query_offset' needs Prometheus 2.53 or later; "
+            "prometheus_version is 2.42.0",
+        ),
+        "limit = 5": ("2.30", "tool.slo.rule_groups.limit: rule-group field 'limit' needs Prometheus 2.31"),
+        "limit = -1": ("3", "tool.slo.rule_groups.limit: must be a whole number, 0 (no limit) or more, got -1"),
+        'query_offset = "soon"': ("3", "tool.slo.rule_groups.query_offset: 'soon' is not a duration"),
+        "interval = 5": ("3", "tool.slo.rule_groups.interval: unknown key (known: labels, limit, query_offset)"),
+        "labels = { severity = 'x' }": ("3", "tool.slo.rule_groups.labels.severity: the toolkit sets this label"),
+        "labels = { __x = 'x' }": ("3", "tool.slo.rule_groups.labels.__x: a label name is letters"),
+        "labels = { n = 1 }": ("3", "tool.slo.rule_groups.labels.n: must be a quoted string, got 1"),
+        "labels = 'x'": ("3", "tool.slo.rule_groups.labels: must be a table"),
+    }
+    for text, (target, message) in bad.items():
+        with pytest.raises(SpecError) as caught:
+            config.settings(_project(tmp_path, target, text + "\n"))
+        assert f"{tmp_path / 'pyproject.toml'}: {message}" in str(caught.value), str(caught.value)
+
+
+def test_query_offset_for_a_2x_target_is_refused_by_generate_and_nothing_is_written(tmp_path: Path) -> None:
+    done = _generate(_project(tmp_path, "2.42", 'query_offset = "30s"\n'))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "tool.slo.rule_groups.query_offset: rule-group field 'query_offset' needs Prometheus 2.53" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_2x_promtool_refuses_the_group_fields_it_lacks(backend: Backend, tmp_path: Path) -> None:
+    """Why the refusal and the 2.x fallback exist: promtool 2.42 rejects query_offset and group labels."""
+    for field in ({"query_offset": "30s"}, {"labels": {"cluster": "eu-1"}}):
+        doc = _doc()
+        doc["groups"][0].update(field)
+        rules = tmp_path / "fields.rules.yml"
+        rules.write_text(yaml.safe_dump(doc, sort_keys=False))
+        check = subprocess.run(
+            [require("promtool"), "check", "rules", str(rules)], capture_output=True, text=True, timeout=60
+        )
+        assert (check.returncode == 0) is backend.current, (field, check.stdout + check.stderr)
+        if not backend.current:
+            assert next(iter(field)) in check.stdout + check.stderr
+
+
+def _settings_for(backend: Backend) -> tuple[str, str]:
+    """The backend's own version, and every rule-group field it has (2.42: no query_offset)."""
+    target = _target(backend)
+    fields = 'labels = { cluster = "eu-1" }\nlimit = 0\n'
+    if target.at_least(rule_compat.QUERY_OFFSET_FROM):
+        fields += 'query_offset = "2m"\n'
+    return f"{target.major}.{target.minor}", fields
+
+
+def test_generated_rules_with_group_settings_pass_promtool_check_and_their_tests(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Labels, limit and (3.x) query_offset from [tool.slo.rule_groups] in rules/*.yml and the PrometheusRule;
+    promtool check rules and the generated promtool tests (delayed by the offset) pass."""
+    version, fields = _settings_for(backend)
+    project = _project(tmp_path, version, fields)
+    done = _generate(project)
+    assert done.returncode == 0, done.stderr
+    out = project / "out" / "rules"
+    for path in (out / "ai-assistant.rules.yml", out / "ai-assistant.alerts.yml"):
+        groups = yaml.safe_load(path.read_text())["groups"]
+        for group in groups:
+            assert group["limit"] == 0
+            assert ("query_offset" in group) is backend.current
+            if backend.current:
+                assert group["labels"] == {"cluster": "eu-1"} and group["query_offset"] == "2m"
+            else:  # 2.x: the group labels on every rule instead
+                assert "labels" not in group and all(r["labels"]["cluster"] == "eu-1" for r in group["rules"])
+    k8s = yaml.safe_load((out / "kubernetes" / "ai-assistant.yaml").read_text())
+    assert [g["limit"] for g in k8s["spec"]["groups"]] == [0] * len(k8s["spec"]["groups"])
+    assert all(("query_offset" in g) is backend.current for g in k8s["spec"]["groups"])
+    slo = str(Path(sys.executable).with_name("slo"))
+    test = subprocess.run([slo, "test", "--out", "out"], cwd=project, capture_output=True, text=True, timeout=600)
+    assert test.returncode == 0, test.stdout + test.stderr
+    assert "0 failed" in test.stdout and "FAIL " not in test.stdout
+
+
+def test_promtool_honours_query_offset_so_the_generated_tests_must_follow_it(backend: Backend, tmp_path: Path) -> None:
+    """The same scenario written without the offset fails against rules evaluated 2m late (the records of its
+    last check are not written yet); the delayed one passes. 2.x has no query_offset to honour."""
+    from generators import offset_tests, prometheus_rules, promtool_tests
+    from slo.loaders import load
+
+    service = load([EXAMPLE / "slos.py"]).services[0]
+    offset = Duration.parse("2m")
+    settings = rule_compat.GroupSettings(query_offset=offset)
+    if not backend.current:  # the field is refused for the version this column runs
+        with pytest.raises(CompatError, match=r"'query_offset' needs Prometheus 2\.53"):
+            rule_compat.apply(prometheus_rules.rule_file(service), _target(backend), settings)
+        return
+    rules = rule_compat.apply(prometheus_rules.rule_file(service), PrometheusTarget(3, 16), settings)
+    (tmp_path / "r.rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
+    outage = next(c for s in service.slos if (c := promtool_tests.outage_case(service, s)) is not None)
+    plain = {"rule_files": ["r.rules.yml"], "evaluation_interval": f"{promtool_tests.EVAL}s", "tests": [outage]}
+    results = {}
+    for name, doc in (("plain", plain), ("delayed", offset_tests.delayed(plain, offset))):
+        (tmp_path / f"{name}.test.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
+        run = subprocess.run(
+            [require("promtool"), "test", "rules", f"{name}.test.yml"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        results[name] = (run.returncode, run.stdout + run.stderr)
+    assert results["plain"][0] != 0 and "FAILED" in results["plain"][1]
+    assert results["delayed"][0] == 0, results["delayed"][1]
+
+
+def test_a_real_prometheus_loads_the_group_settings(backend: Backend, tmp_path: Path) -> None:
+    """A running Prometheus of the backend's version loads the generated file: the group carries limit (and
+    query_offset on 3.x), recorded series carry the group label, stamped query_offset in the past (the rules
+    API does not show query_offset; the samples' timestamps do)."""
+    import time
+    import urllib.request
+
+    from slo.localstack import PrometheusServer
+
+    version, fields = _settings_for(backend)
+    project = _project(tmp_path, version, fields)
+    assert _generate(project).returncode == 0
+    rules = project / "out" / "rules" / "ai-assistant.rules.yml"
+    with PrometheusServer(tmp_path / "data", rule_files=[rules], evaluation_interval="5s") as server:
+        with urllib.request.urlopen(f"{server.url}/api/v1/rules", timeout=30) as resp:
+            groups = json.load(resp)["data"]["groups"]
+        assert groups and all(g["limit"] == 0 for g in groups)
+        assert all(not r.get("lastError") for g in groups for r in g["rules"]), groups
+        # `slo check` reads the loaded groups as the generated ones (3.x lists group labels on each rule)
+        from slo.live_check import deployed
+
+        files = {"rules/ai-assistant.rules.yml": rules.read_text()}
+        by_name = {g["name"]: g for g in groups}
+        for gen in deployed.generated_groups(files):
+            assert deployed.compare_group(gen, by_name[gen.name]) == [], gen.name
+        assert deployed.compare_group(gen, {**by_name[gen.name], "limit": 7}) == ["limit is 7, generated 0"]
+        deadline = time.time() + 90
+        found: list = []
+        while time.time() < deadline and not found:
+            found = server.query('timestamp(slo:objective:ratio{cluster="eu-1"})', time.time())
+            time.sleep(1)
+        assert found, "no recorded objective with the group label"
+        lag = time.time() - found[0][1]
+        assert (115 < lag < 200) if backend.current else (lag < 60), lag

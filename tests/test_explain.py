@@ -79,3 +79,21 @@ def test_bad_source_is_a_clear_error(tmp_path) -> None:
     result = CliRunner().invoke(main, ["explain", str(bad)])
     assert result.exit_code == 1
     assert "bad.yaml" in result.output and "Traceback" not in result.output
+
+
+def test_query_offset_delays_every_page_by_it(tmp_path, monkeypatch) -> None:
+    """[tool.slo.rule_groups] query_offset: the rules read data that much later, so explain adds it."""
+    monkeypatch.chdir(tmp_path)
+    plain = json.loads(CliRunner().invoke(main, ["explain", str(EXAMPLE / "slos.py"), "--format", "json"]).stdout)
+    (tmp_path / "pyproject.toml").write_text('[tool.slo.rule_groups]\nquery_offset = "90s"\n')
+    delayed = CliRunner().invoke(main, ["explain", str(EXAMPLE / "slos.py"), "--format", "json"])
+    assert delayed.exit_code == 0, delayed.stderr
+    doc = json.loads(delayed.stdout)
+    for before, after in zip(plain["slos"], doc["slos"], strict=True):
+        assert before["query_offset"] is None and after["query_offset"] == "1m30s"
+        for t0, t1 in zip(before["tiers"], after["tiers"], strict=True):
+            assert t1["total_outage_minutes"] == t0["total_outage_minutes"]  # the data needed is the same
+            if t0["total_outage_minutes"] is not None:
+                assert t1["total_outage_minutes_sent"] == t0["total_outage_minutes"] + 1.5
+    text = CliRunner().invoke(main, ["explain", str(EXAMPLE / "slos.py")]).stdout
+    assert "read 1.5 min late by the rule groups' query_offset" in text

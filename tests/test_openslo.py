@@ -170,8 +170,11 @@ BAD_SPECS = [
     ),
     _expected(
         "ratio-timeslices.yaml",
-        "8: spec.budgetingMethod: RatioTimeslices (the average of per-slice ratios) is not supported: use "
-        "Timeslices (share of good slices) or Occurrences (good events / total events)",
+        "8: spec.budgetingMethod: RatioTimeslices (the mean of each slice's good ratio, every slice weighing the "
+        "same whatever its traffic) is not supported: the toolkit's SLIs weigh events (Occurrences: good / total "
+        "events over the period, what RatioTimeslices gives only when every slice has the same traffic) or count "
+        "slices (Timeslices: the share of slices meeting timeSliceTarget); neither is the same figure, so it is not "
+        "converted silently: choose Occurrences, or Timeslices with timeSliceTarget and timeSliceWindow",
     ),
     _expected(
         "missing-refs.yaml",
@@ -497,8 +500,9 @@ def test_alert_objects_that_do_not_map_are_warned_never_refusing_the_slo() -> No
     assert defs.services[0].slos[0].alerting == DEFAULT_POLICY
     text = [str(w) for w in defs.warnings]
     assert text == [
-        f"{DATA}/alert-policy.yaml:9: spec.notificationTargets: notificationTargets ignored: define receivers and "
-        "routes in the toolkit's routing",
+        f"{DATA}/alert-policy.yaml:10: spec.notificationTargets[0]: notification target 'oncall' not mapped to a "
+        "receiver: OpenSLO notification targets hold no address or credential file; define the receiver and a route "
+        "to it in the toolkit's routing",
         f"{DATA}/alert-policy.yaml:8: spec.conditions[0]: conditionRef 'fast-burn' ignored: no AlertCondition of "
         "that name",
         f"{DATA}/slo-alert-policies.yaml:26: spec.alertPolicies: alertPolicies 'page-on-burn' hold no burn-rate "
@@ -546,7 +550,8 @@ def test_burn_rate_conditions_become_tiers(tmp_path: Path) -> None:
     )
     assert [t.factor(slo.period) for t in slo.alerting.tiers] == [14.4, 1.0]
     assert [str(w).split(": ", 2)[2] for w in defs.warnings] == [
-        "notificationTargets ignored: define receivers and routes in the toolkit's routing"
+        "notification target 'oncall' not mapped to a receiver: OpenSLO notification targets hold no address or "
+        "credential file; define the receiver and a route to it in the toolkit's routing"
     ]
 
 
@@ -563,6 +568,36 @@ def test_readme_alert_objects_never_refuse_an_slo(tmp_path: Path) -> None:
     )
     assert any("AlertPolicy 'AlertPolicy' ignored: already defined at" in w for w in warnings)
     assert sum("AlertNotificationTarget" in w for w in warnings) == 2
+    # each target document is named, with the receiver kind it asks for and what that receiver needs
+    mail = next(w for w in warnings if "OnCallDevopsMailNotification" in w)
+    assert mail.startswith(f"{readme}/notification-mail.yaml:5: spec: AlertNotificationTarget ")
+    assert "(target 'email') not mapped to a receiver" in mail and "email: {to: <address>}" in mail
+    slack = next(w for w in warnings if "OnCallDevopsSlackNotification" in w)
+    assert "(target 'slack')" in slack and "slack: {api_url_file: <file holding the webhook URL>" in slack
+    assert "name: oncalldevopsslacknotification" in slack
+    # the README's inline policy refers to its mail target by name
+    assert any("notification target 'on-call-devops-mail-notification' not mapped to a receiver" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind"),
+    [
+        ({"target": "PagerDuty"}, "pagerduty"),
+        ({"target": "custom", "description": "pages the on-call via the pager"}, "pagerduty"),
+        ({"description": "Posts to the #ops Slack channel"}, "slack"),
+        ({"target": "mail"}, "email"),
+        ({"target": "https"}, "webhook"),
+        ({"target": "carrier pigeon"}, None),
+        (None, None),
+    ],
+)
+def test_notification_target_kinds(spec: object, kind: str | None) -> None:
+    from slo.loaders.openslo_alerts import notification_warning, target_kind
+
+    assert target_kind(spec) == kind
+    text = notification_warning("Ops Pager", spec)
+    assert text.startswith("AlertNotificationTarget 'Ops Pager' (") and "name: ops-pager" in text
+    assert ("pagerduty, slack, email, webhook" in text) is (kind is None)
 
 
 def test_a_top_level_list_of_documents(tmp_path: Path) -> None:

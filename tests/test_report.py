@@ -55,6 +55,49 @@ def test_default_is_the_last_complete_month_in_the_zone() -> None:
     assert resolve(None, None, None, "UTC", now).label == "2025-01"
 
 
+def test_iso_weeks_run_monday_to_monday_in_the_zone() -> None:
+    from slo.report.periods import last_complete_week, week_period
+
+    week = week_period("2025-W13", "Europe/Berlin")  # daylight saving starts on Sunday the 30th
+    assert week.start == datetime(2025, 3, 23, 23, tzinfo=UTC) and week.end == datetime(2025, 3, 30, 22, tzinfo=UTC)
+    assert week.seconds == 167 * 3600 and week.week == (2025, 13) and week.month is None
+    assert week.previous().label == "2025-W12" and week.previous().end == week.start
+    assert week_period("2025-W01").start == datetime(2024, 12, 30, tzinfo=UTC)  # the ISO year's first Monday
+    assert week_period("2026w49").label == "2026-W49" and week_period("2020-W53").label == "2020-W53"
+    # Monday 00:30 in Berlin is still Sunday in UTC: the last complete Berlin week is the one just ended.
+    now = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+    assert last_complete_week("Europe/Berlin", now).label == "2026-W48"
+    assert last_complete_week("UTC", now).label == "2026-W47"
+    running = resolve(None, None, None, "UTC", datetime(2026, 12, 2, 5, 3, tzinfo=UTC), week="2026-W49")
+    assert running.running and running.label == "2026-W49 week-to-date" and running.week == (2026, 49)
+    # the default follows the SLOs: the last complete week when every SLO has a calendar-week period
+    assert resolve(None, None, None, "UTC", now, weekly=True).label == "2026-W47"
+    assert resolve(None, None, None, "UTC", now).label == "2026-10"
+    for bad in ("2026-W54", "2026-W00", "2021-W53", "2026-49", "W49"):
+        with pytest.raises(SpecError, match="--week: expected an ISO week YYYY-Www"):
+            week_period(bad)
+    with pytest.raises(SpecError, match="not --month and --week"):
+        resolve("2026-11", None, None, "UTC", now, week="2026-W49")
+
+
+def test_week_slos_default_to_their_last_complete_week() -> None:
+    import dataclasses
+
+    from slo.loaders import load
+    from slo.model import CalendarMonth, CalendarWeek
+    from slo.report.run import default_timezone, weekly
+    from tests.conftest import EXAMPLE
+
+    slos = load([EXAMPLE / "slos.py"])
+    pairs = [(svc, s) for svc in slos.services for s in svc.slos]
+    assert not weekly(pairs)
+    weeks = [(svc, dataclasses.replace(s, period=CalendarWeek("Asia/Tokyo"))) for svc, s in pairs]
+    assert weekly(weeks) and default_timezone(weeks) == "Asia/Tokyo"
+    mixed = [weeks[0], (pairs[0][0], dataclasses.replace(pairs[0][1], period=CalendarMonth("Asia/Tokyo")))]
+    assert not weekly(mixed) and default_timezone(mixed) == "Asia/Tokyo"
+    assert not weekly([])
+
+
 def test_bad_period_options_are_input_errors() -> None:
     for args in (
         ("2025-13", None, None),

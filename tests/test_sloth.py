@@ -722,3 +722,66 @@ def _at(doc: Any, path: tuple[Any, ...]) -> Any:
     for part in path:
         doc = doc[part]
     return doc
+
+
+def _sloth_rules(path: Path) -> Iterator[dict[str, Any]]:
+    import yaml
+
+    for doc in yaml.safe_load_all(path.read_text()):
+        if doc:
+            for group in doc["spec"]["groups"] if "spec" in doc else doc["groups"]:
+                yield from group["rules"]
+
+
+def _series_labels(sloth_rules: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """sloth_id → the labels Sloth's recorded series carry (and so its alerts, which aggregate them)."""
+    out: dict[str, dict[str, str]] = {}
+    for rule in sloth_rules:
+        if rule.get("record") == "slo:sli_error:ratio_rate5m":
+            labels = {k: str(v) for k, v in rule["labels"].items() if k not in ("sloth_window", "cmd")}
+            out[labels["sloth_id"]] = labels
+    return out
+
+
+@pytest.mark.parametrize("name", [n for n in COMPARED if not n.startswith("openslo-")])
+def test_sloth_compatible_alerts_carry_every_label_sloths_alerts_carry(name: str) -> None:
+    """Sloth's committed output against ours in Sloth-compatible mode: every recorded series name with its
+    labels, and every alert's full label set (its own labels plus those it keeps from the series it
+    aggregates with ``max(...) without (sloth_window)``), so routes written for Sloth keep matching.
+
+    ``sloth_window`` is the one label left out: Sloth's recorded ratios carry it, its alerts drop it."""
+    import re
+
+    theirs = list(_sloth_rules(GENERATED / name))
+    import yaml
+
+    from generators.bundle import artifacts
+
+    files = artifacts(load([UPSTREAM / "examples" / name]), sloth_compat=True)
+    rule_files = [yaml.safe_load(text) for path, text in files.items() if path.endswith(".rules.yml")]
+    our_rules = [r for doc in rule_files for g in doc["groups"] for r in g["rules"]]
+    series = _series_labels(theirs)
+    recorded = {(r["record"], r["labels"].get("sloth_id")): r["labels"] for r in our_rules if "record" in r}
+    for rule in theirs:
+        if "record" in rule:
+            # sloth_mode, sloth_spec, sloth_version on sloth_slo_info name the generator and input format
+            # (Sloth writes cli-gen-k8s for a CRD); the toolkit's say prometheus/v1 and slo-toolkit for any input
+            informational = ("cmd", "sloth_version", "sloth_window", "sloth_mode", "sloth_spec")
+            want = {k: str(v) for k, v in rule["labels"].items() if k not in informational}
+            got = recorded.get((rule["record"], want.get("sloth_id")))
+            assert got is not None, (rule["record"], want.get("sloth_id"))
+            assert {k: got.get(k) for k in want} == want, rule["record"]
+            continue
+        sloth_id = re.search(r'sloth_id="([^"]+)"', rule["expr"]).group(1)
+        want = {**series[sloth_id], **{k: str(v) for k, v in rule.get("labels", {}).items()}}
+        mine = [
+            r["labels"]
+            for r in our_rules
+            if r.get("alert") == rule["alert"] and r["labels"].get("sloth_id") == sloth_id
+            if r["labels"].get("sloth_severity") == want["sloth_severity"]
+        ]
+        assert mine, (rule["alert"], sloth_id, want["sloth_severity"])
+        for labels in mine:
+            assert {k: labels.get(k) for k in want} == want, (rule["alert"], sloth_id)
+        # and Sloth's alerts really do not carry sloth_window: it is aggregated away
+        assert "without (sloth_window)" in rule["expr"] and "sloth_window" not in rule.get("labels", {})

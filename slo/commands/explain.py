@@ -6,6 +6,7 @@ import json
 
 import click
 
+from slo import config
 from slo.cli_common import definitions, guarded
 
 
@@ -25,7 +26,8 @@ def explain(sources: tuple[str, ...], fmt: str) -> None:
     from slo.explain import explain as explain_all
     from slo.explain import render
 
-    docs = explain_all(definitions(sources).services)
+    groups = config.settings().rule_groups
+    docs = explain_all(definitions(sources).services, groups.query_offset if groups is not None else None)
     if fmt == "json":
         click.echo(json.dumps({"slos": [d for _, d in docs]}, indent=2))
     else:

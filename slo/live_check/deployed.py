@@ -41,6 +41,7 @@ class GeneratedGroup:
     name: str
     interval: float | None
     rules: tuple[Mapping[str, Any], ...]
+    limit: int | None = None
 
 
 def generated_groups(files: Mapping[str, str]) -> list[GeneratedGroup]:
@@ -60,7 +61,10 @@ def _parse_rule_file(path: str, text: str) -> tuple[GeneratedGroup, ...]:
     for group in doc.get("groups", []):
         interval = group.get("interval")
         seconds = float(Duration.parse(interval).seconds) if interval else None
-        out.append(GeneratedGroup(path, group["name"], seconds, tuple(group.get("rules", []))))
+        rules = group.get("rules", [])
+        if group.get("labels"):  # Prometheus 3 lists group labels among each rule's own (the rule's win)
+            rules = [{**r, "labels": {**group["labels"], **(r.get("labels") or {})}} for r in rules]
+        out.append(GeneratedGroup(path, group["name"], seconds, tuple(rules), group.get("limit")))
     return tuple(out)
 
 
@@ -164,6 +168,8 @@ def compare_group(gen: GeneratedGroup, live: Mapping[str, Any]) -> list[str]:
     live_interval = live.get("interval")
     if gen.interval is not None and live_interval is not None and float(live_interval) != gen.interval:
         out.append(f"interval is {float(live_interval):g}s, generated {gen.interval:g}s")
+    if gen.limit is not None and live.get("limit") is not None and int(live["limit"]) != gen.limit:
+        out.append(f"limit is {live['limit']}, generated {gen.limit}")
     ours = [generated_view(r) for r in gen.rules]
     theirs = [live_view(r) for r in live.get("rules", [])]
     live_by_key = {_key(v): v for v in theirs}

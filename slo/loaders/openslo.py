@@ -25,7 +25,7 @@ from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
-from slo.loaders.openslo_alerts import AlertObject
+from slo.loaders.openslo_alerts import AlertObject, notification_warning
 from slo.loaders.openslo_alerts import tiers as alert_tiers
 from slo.loaders.openslo_versions import V1ALPHA, V2ALPHA, draft_warning, from_v1alpha, from_v2alpha
 from slo.loaders.schema_errors import split_unknown, validate
@@ -354,6 +354,9 @@ class _Resolver:
                     doc.problem("metadata.name", f"{kind} {name!r} ignored: already defined at {where}")
                 )
                 return
+            if kind == "AlertNotificationTarget":
+                self.warnings.append(doc.problem("spec", notification_warning(str(name), data.get("spec"))))
+                return
             self.warnings.append(
                 doc.problem(
                     "kind",
@@ -597,8 +600,12 @@ class _Resolver:
             problems.append(
                 doc.problem(
                     "spec.budgetingMethod",
-                    "RatioTimeslices (the average of per-slice ratios) is not supported: use Timeslices "
-                    "(share of good slices) or Occurrences (good events / total events)",
+                    "RatioTimeslices (the mean of each slice's good ratio, every slice weighing the same whatever its "
+                    "traffic) is not supported: the toolkit's SLIs weigh events (Occurrences: good / total events "
+                    "over the period, what RatioTimeslices gives only when every slice has the same traffic) or "
+                    "count slices (Timeslices: the share of slices meeting timeSliceTarget); neither is the same "
+                    "figure, so it is not converted silently: choose Occurrences, or Timeslices with "
+                    "timeSliceTarget and timeSliceWindow",
                 )
             )
         steps: dict[str, Callable[[], Any]] = {

@@ -7,6 +7,12 @@ over ``lookbackWindow`` (the long window; the short window is a twelfth of it, a
 workbook), ``alertAfter`` its ``for``, severity ``page``/``critical`` a page and anything else a
 ticket. Everything else (other condition kinds, notification targets, alertWhen… switches) is
 ignored with a warning naming it: an SLO is never refused for its alerting.
+
+An ``AlertNotificationTarget`` is never turned into a receiver: OpenSLO v1 gives it only a ``target``
+kind (``slack``, ``email``…) and a free-text ``description``, while every Alertmanager receiver needs an
+address or a credential (a Slack webhook URL file, a PagerDuty routing key file, an e-mail address) that
+the document cannot hold. Its warning names the document, the kind it read and the receiver to define
+in the toolkit's routing instead (:func:`notification_warning`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,49 @@ from slo.loaders.yamlsrc import Document, join
 from slo.model import BurnRateTier, Period
 
 PAGE_SEVERITIES = ("page", "critical", "high", "p1")
+
+# What each Alertmanager receiver kind needs that an AlertNotificationTarget cannot say.
+RECEIVER_NEEDS = {
+    "slack": "slack: {api_url_file: <file holding the webhook URL>, channel: '#…'}",
+    "pagerduty": "pagerduty: {routing_key_file: <file holding the integration key>}",
+    "email": "email: {to: <address>} (and a smarthost in the Alertmanager base config)",
+    "webhook": "webhook: {url: <endpoint>}",
+    "opsgenie": "opsgenie: {api_key_file: <file holding the API key>}",
+    "msteams": "msteams_v2: {webhook_url_file: <file holding the workflow URL>}",
+}
+_TARGET_WORDS = {
+    "slack": ("slack",),
+    "pagerduty": ("pagerduty", "pager-duty", "pager duty", "pager"),
+    "email": ("email", "e-mail", "mail"),
+    "webhook": ("webhook", "web hook", "http", "https"),
+    "opsgenie": ("opsgenie",),
+    "msteams": ("msteams", "teams"),
+}
+
+
+def target_kind(spec: Any) -> str | None:
+    """The receiver kind an AlertNotificationTarget names: its ``target``, else a word of its description."""
+    if not isinstance(spec, dict):
+        return None
+    for text in (spec.get("target"), spec.get("description")):
+        words = str(text or "").lower()
+        for kind, names in _TARGET_WORDS.items():
+            if any(re.search(rf"\b{re.escape(n)}\b", words) for n in names):
+                return kind
+    return None
+
+
+def notification_warning(name: str, spec: Any) -> str:
+    """Why an AlertNotificationTarget is not a receiver, and the receiver to define instead."""
+    kind = target_kind(spec)
+    target = spec.get("target") if isinstance(spec, dict) else None
+    read = f"target {target!r}" if target else "no target"
+    need = RECEIVER_NEEDS.get(kind or "", "the receiver's integration (pagerduty, slack, email, webhook…)")
+    return (
+        f"AlertNotificationTarget {name!r} ({read}) not mapped to a receiver: OpenSLO gives only a target kind "
+        f"and a description, no address or credential file; define a receiver in the toolkit's routing "
+        f"(receivers: - name: {_slug(name)}, {need}) and route the SLO's alerts to it"
+    )
 
 
 @dataclass
@@ -96,13 +145,16 @@ def tiers(
             policy_doc, policy, policy_path = found.doc, found.data, ""
         spec = policy.get("spec") if isinstance(policy, dict) and isinstance(policy.get("spec"), dict) else {}
         targets = spec.get("notificationTargets")
-        if targets:
-            warnings.append(
-                policy_doc.problem(
-                    join(policy_path, "spec.notificationTargets"),
-                    "notificationTargets ignored: define receivers and routes in the toolkit's routing",
-                )
+        for k, target in enumerate(targets if isinstance(targets, list) else [targets] if targets else []):
+            ref = target.get("targetRef") if isinstance(target, dict) else None
+            shown = ref if isinstance(ref, str) else _name(target) or f"notificationTargets[{k}]"
+            message = (
+                f"notification target {shown!r} not mapped to a receiver: OpenSLO notification targets hold no "
+                "address or credential file; define the receiver and a route to it in the toolkit's routing"
+                if isinstance(ref, str)
+                else notification_warning(shown, target.get("spec") if isinstance(target, dict) else None)
             )
+            warnings.append(policy_doc.problem(join(join(policy_path, "spec.notificationTargets"), k), message))
         for j, item in enumerate(spec.get("conditions") or []):
             cpath = join(join(policy_path, "spec.conditions"), j)
             cdoc, condition, name = policy_doc, item, _name(item) or f"condition-{j}"

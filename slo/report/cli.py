@@ -1,4 +1,4 @@
-"""``slo report``: one calendar month (or span) of SLIs and error budgets from Prometheus.
+"""``slo report``: one calendar month, ISO week (or span) of SLIs and error budgets from Prometheus.
 
 The work is in :mod:`slo.report.run` and its siblings. Bad input exits 1 (via
 :func:`slo.cli_common.guarded`); an unreachable or failing Prometheus exits 2 with one line on stderr and
@@ -25,20 +25,26 @@ from slo.report.client import Connection, PromClient, PrometheusUnavailable
 from slo.report.compute import MIN_COVERAGE, STATUSES, Report
 from slo.report.periods import resolve, zone
 from slo.report.render import FORMATS, render
-from slo.report.run import build, default_timezone, incomplete_summary
+from slo.report.run import build, default_timezone, incomplete_summary, weekly
 
 FAIL_EXIT = 4  # an SLO has a status that --fail-on names (1: bad input, 2: server unreachable, 3: internal)
 
 
 @click.command("report")
 @click.argument("sources", nargs=-1, type=click.Path())
-@click.option("--month", metavar="YYYY-MM", help="Calendar month to report (default: the last complete month).")
+@click.option(
+    "--month",
+    metavar="YYYY-MM",
+    help="Calendar month to report (default: the last complete month; the last complete week when every SLO "
+    "has a calendar-week period).",
+)
+@click.option("--week", metavar="YYYY-Www", help="ISO calendar week to report, Monday to Monday (e.g. 2026-W49).")
 @click.option("--start", metavar="T", help="Span start: ISO 8601 date or date-time (with --end; end exclusive).")
 @click.option("--end", metavar="T", help="Span end (exclusive).")
 @click.option(
     "--timezone",
     metavar="TZ",
-    help="IANA time zone of months and days (default: the SLOs' calendar zone if they share one, else UTC).",
+    help="IANA time zone of months, weeks and days (default: the SLOs' calendar zone if they share one, else UTC).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically) instead of stdout.")
@@ -73,6 +79,7 @@ def report(
     sources: tuple[str, ...],
     conn: Connection,
     month: str | None,
+    week: str | None,
     start: str | None,
     end: str | None,
     timezone: str | None,
@@ -85,7 +92,7 @@ def report(
     fail_on: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """SLI, error budget, worst day and coverage of every SLO over a calendar month, from Prometheus.
+    """SLI, error budget, worst day and coverage of every SLO over a calendar month or week, from Prometheus.
 
     Occurrence SLIs use increase() over the exact period at its end; time slices are evaluated
     once each by a range query stepping slice by slice from the period's start. An SLO without
@@ -95,7 +102,7 @@ def report(
     slos = [(service, slo) for service in defs.services for slo in service.slos]
     tz = timezone or default_timezone(slos)
     zone(tz)
-    period = resolve(month, start, end, tz)
+    period = resolve(month, start, end, tz, week=week, weekly=weekly(slos))
     previous = period.previous() if compare_previous else None
     try:
         with PromClient(conn) as client:

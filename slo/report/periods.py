@@ -1,4 +1,4 @@
-"""Report periods: a calendar month (or an explicit start/end) in a time zone, as an aligned UTC span.
+"""Report periods: a calendar month, an ISO week (or an explicit start/end) in a time zone, as an aligned UTC span.
 
 A Berlin month starts at local midnight on the 1st, so its UTC bounds move with daylight saving
 time and its length is not always a whole number of days (March: 743 hours). Everything downstream
@@ -16,6 +16,7 @@ from slo.durations import Duration
 from slo.errors import SpecError
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ReportPeriod:
     label: str
     month: tuple[int, int] | None = None
     asked_end: datetime | None = None  # the end asked for, when the period is still running and ends at now
+    week: tuple[int, int] | None = None  # ISO (year, week) of a calendar-week period
 
     @property
     def running(self) -> bool:
@@ -61,7 +63,10 @@ class ReportPeriod:
         return instant.astimezone(self.zone).date()
 
     def previous(self) -> ReportPeriod:
-        """The month before (for a month), else the span of equal length just before this one."""
+        """The month (week) before a month (week), else the span of equal length just before this one."""
+        if self.week is not None:
+            monday = date.fromisocalendar(*self.week, 1) - timedelta(days=7)
+            return week_period(iso_week(monday), self.timezone)
         if self.month is not None:
             year, month = self.month
             year, month = (year - 1, 12) if month == 1 else (year, month - 1)
@@ -84,7 +89,7 @@ class ReportPeriod:
         """The label with the local bounds once (``2025-03 (Europe/Berlin)``, ``2026-12 to date …``)."""
         if not self.running:
             return f"{self.label} ({self.timezone})"
-        if self.month is not None:
+        if self.month is not None or self.week is not None:
             return f"{self.label} ({self.timezone}, up to {self.end.astimezone(self.zone):%Y-%m-%d %H:%M})"
         return f"{self.start.astimezone(self.zone):%Y-%m-%d %H:%M} .. now ({self.timezone})"
 
@@ -107,8 +112,13 @@ def until_now(period: ReportPeriod, now: datetime | None = None) -> ReportPeriod
         raise SpecError(f"the report period {period.label} {when} ({period.start.isoformat()}): nothing to report yet")
     align = RUNNING_ALIGN if elapsed >= RUNNING_ALIGN else 60
     end = period.start + timedelta(seconds=elapsed - elapsed % align)
-    label = f"{period.label} month-to-date" if period.month is not None else f"{period.label} (to date)"
-    return ReportPeriod(period.start, end, period.timezone, label, period.month, period.end)
+    if period.month is not None:
+        label = f"{period.label} month-to-date"
+    elif period.week is not None:
+        label = f"{period.label} week-to-date"
+    else:
+        label = f"{period.label} (to date)"
+    return ReportPeriod(period.start, end, period.timezone, label, period.month, period.end, period.week)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -135,6 +145,39 @@ def month_period(text: str, timezone: str = "UTC") -> ReportPeriod:
     return ReportPeriod(
         _local_midnight(first, tz), _local_midnight(following, tz), timezone, text.strip(), (year, month)
     )
+
+
+def iso_week(day: date) -> str:
+    """``YYYY-Www``, the ISO week ``day`` falls in (its year is the ISO year: 2024-12-30 is 2025-W01)."""
+    year, week, _ = day.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_period(text: str, timezone: str = "UTC") -> ReportPeriod:
+    """``YYYY-Www`` (ISO 8601 week, e.g. 2026-W49) in ``timezone``: local midnight on its Monday to the next
+    Monday's, 167 to 169 hours when daylight saving time changes inside it."""
+    m = WEEK.match(text.strip()) if isinstance(text, str) else None
+    year, week = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    try:
+        monday = date.fromisocalendar(year, week, 1) if m and year >= 1970 else None
+    except ValueError:
+        monday = None
+    if monday is None:
+        raise SpecError(f"--week: expected an ISO week YYYY-Www (e.g. 2026-W49, weeks 01 to 52 or 53), got {text!r}")
+    tz = zone(timezone)
+    return ReportPeriod(
+        _local_midnight(monday, tz),
+        _local_midnight(monday + timedelta(days=7), tz),
+        timezone,
+        iso_week(monday),
+        week=(year, week),
+    )
+
+
+def last_complete_week(timezone: str = "UTC", now: datetime | None = None) -> ReportPeriod:
+    """The ISO week before the current one, in ``timezone``."""
+    local = (now or datetime.now(UTC)).astimezone(zone(timezone)).date()
+    return week_period(iso_week(local - timedelta(days=7)), timezone)
 
 
 def last_complete_month(timezone: str = "UTC", now: datetime | None = None) -> ReportPeriod:
@@ -176,18 +219,29 @@ def span_period(start: str, end: str, timezone: str = "UTC") -> ReportPeriod:
 
 
 def resolve(
-    month: str | None, start: str | None, end: str | None, timezone: str, now: datetime | None = None
+    month: str | None,
+    start: str | None,
+    end: str | None,
+    timezone: str,
+    now: datetime | None = None,
+    *,
+    week: str | None = None,
+    weekly: bool = False,
 ) -> ReportPeriod:
-    """The command line's choice: ``--month``, or ``--start`` with ``--end``, or the last complete month."""
-    if month and (start or end):
-        raise SpecError("give either --month or --start/--end, not both")
+    """The command line's choice: ``--month``, ``--week``, or ``--start`` with ``--end``; else the last
+    complete week when ``weekly`` (every SLO has a calendar-week period), the last complete month otherwise."""
+    chosen = [flag for flag, given in (("--month", month), ("--week", week), ("--start/--end", start or end)) if given]
+    if len(chosen) > 1:
+        raise SpecError(f"give one of --month, --week or --start/--end, not {' and '.join(chosen)}")
     if (start is None) != (end is None):
         raise SpecError("--start and --end go together")
     if month:
         return until_now(month_period(month, timezone), now)
+    if week:
+        return until_now(week_period(week, timezone), now)
     if start is not None and end is not None:
         return until_now(span_period(start, end, timezone), now)
-    return last_complete_month(timezone, now)
+    return last_complete_week(timezone, now) if weekly else last_complete_month(timezone, now)
 
 
 def step_for(period: ReportPeriod, preferred: int = 3600) -> int:

@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from slo.errors import Problem, SpecError
-from slo.model import SLO, CalendarMonth, Service
+from slo.model import SLO, CalendarMonth, CalendarWeek, Service
 from slo.promql import NativeUnsupported
 from slo.report import compute, queries, server
 from slo.report.client import PromClient, public_url
 from slo.report.periods import ReportPeriod, step_for
 
 
+def weekly(slos: list[tuple[Service, SLO]]) -> bool:
+    """Whether every SLO has a calendar-week period: then the report's default period is the last week."""
+    return bool(slos) and all(isinstance(s.period, CalendarWeek) for _, s in slos)
+
+
 def default_timezone(slos: list[tuple[Service, SLO]]) -> str:
     """The SLOs' calendar time zone when they all agree on one, else UTC."""
-    zones = {s.period.timezone for _, s in slos if isinstance(s.period, CalendarMonth)}
+    zones = {s.period.timezone for _, s in slos if isinstance(s.period, CalendarMonth | CalendarWeek)}
     return zones.pop() if len(zones) == 1 else "UTC"
 
 

@@ -76,7 +76,8 @@ def _one(row: Row, report: Report) -> str:
     period = report.period
     if spent and period.running and period.asked_end is not None and row.unit == "slices":
         whole = (1 - row.objective) * (period.asked_end - period.start).total_seconds() / 60
-        spent += f" so far ({duration_text(whole)} in the whole {'month' if period.month else 'period'})"
+        unit = "month" if period.month else "week" if period.week else "period"
+        spent += f" so far ({duration_text(whole)} in the whole {unit})"
     if status == "breached":
         return f"{_name(row)} missed {target}" + (f": {spent}" if spent else "")
     if status == "at-risk":

@@ -323,6 +323,8 @@ def _tiers_text(slo: SLO) -> str:
 
 def _kind(slo: SLO) -> str:
     sli = slo.sli
+    if isinstance(sli, TimeSliceSLI) and sli.mean:
+        return f"mean good ratio of {sli.slice} slices"
     if isinstance(sli, TimeSliceSLI):
         return f"good {sli.slice} slices"
     if isinstance(sli, LatencySLI):
@@ -453,13 +455,18 @@ def _occurrence_sli(slo: SLO) -> LatencySLI | None:
 
 def _allowed_ratio(slo: SLO) -> float:
     """The error ratio the signal is judged against: the budget, or a slice's threshold."""
-    return promql.slice_threshold(slo) if isinstance(slo.sli, TimeSliceSLI) else slo.error_budget
+    return promql.slice_threshold(slo) if _judges_slices(slo) else slo.error_budget
+
+
+def _judges_slices(slo: SLO) -> bool:
+    """Whether each slice is judged good or bad against a slice target (not a slice mean)."""
+    return isinstance(slo.sli, TimeSliceSLI) and not slo.sli.mean
 
 
 def _signals(slo: SLO) -> list[tuple[int, Any]]:
     sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
     if isinstance(sli, ProbeSLI):
-        target = slo.sli.target if isinstance(slo.sli, TimeSliceSLI) else slo.objective
+        target = slo.sli.slice_target if _judges_slices(slo) else slo.objective
         return [
             (
                 24,
@@ -480,7 +487,7 @@ def _signals(slo: SLO) -> list[tuple[int, Any]]:
         [_target(promql.error_ratio(slo, RATE), "A", "bad / all")],
         "percentunit",
         f"Bad events / all events, straight from the source series; the line is {_pct(allowed)} "
-        + ("(a slice above it is bad)." if isinstance(slo.sli, TimeSliceSLI) else "(the error budget)."),
+        + ("(a slice above it is bad)." if _judges_slices(slo) else "(the error budget)."),
         thresholds=_threshold_line(allowed),
         thresholdsStyleMode="dashed",
     )
@@ -496,7 +503,7 @@ def _signals(slo: SLO) -> list[tuple[int, Any]]:
     latency = _occurrence_sli(slo)
     if latency is None:
         return [(12, rate), (12, ratio)]
-    quantile = slo.sli.target if isinstance(slo.sli, TimeSliceSLI) and slo.sli.target < 1 else slo.objective
+    quantile = slo.sli.slice_target if _judges_slices(slo) and slo.sli.slice_target < 1 else slo.objective
     name = f"p{quantile * 100:.10g}"
     p = _timeseries(
         f"Latency {name}",
@@ -538,6 +545,22 @@ def _slices(service: Service, slo: SLO) -> list[tuple[int, Any]]:
     return [(12, good_bad), (12, error)]
 
 
+def _slice_mean(service: Service, slo: SLO) -> list[tuple[int, Any]]:
+    """A slice mean: the recorded slice error ratio, whose time average is every window's error ratio."""
+    assert isinstance(slo.sli, TimeSliceSLI)
+    error = _timeseries(
+        "Slice error ratio",
+        [_target(_recorded(SLICE_ERROR, service, slo), "A", "slice error ratio")],
+        "percentunit",
+        f"The error ratio within the {slo.sli.slice} slice ending at each instant (no value without events); "
+        f"the SLI is 1 − its mean over the period's slices, every slice weighing the same. The line is the error "
+        f"budget ({_pct(slo.error_budget)}).",
+        thresholds=_threshold_line(slo.error_budget),
+        thresholdsStyleMode="dashed",
+    )
+    return [(24, error)]
+
+
 def _annotation(service: Service, slo: SLO, panel_ids: list[int]) -> dict[str, Any]:
     return {
         "datasource": dict(DATASOURCE),
@@ -563,7 +586,9 @@ def _slo_rows(layout: _Layout, service: Service, slo: SLO) -> dict[str, Any]:
     ids = layout.line(6, *_headline(service, slo))
     ids += layout.line(8, *_burn(service, slo))
     ids += layout.line(8, *_signals(slo))
-    if isinstance(slo.sli, TimeSliceSLI):
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:
+        ids += layout.line(7, *_slice_mean(service, slo))
+    elif isinstance(slo.sli, TimeSliceSLI):
         ids += layout.line(7, *_slices(service, slo))
     return _annotation(service, slo, ids)
 

@@ -30,7 +30,8 @@ def _inner(slo: SLO) -> object:
 
 
 def _is_slices(slo: SLO) -> bool:
-    return isinstance(slo.sli, TimeSliceSLI) and not isinstance(slo.sli.inner, ProbeSLI)
+    """Slices judged against a target; a slice mean spends its budget as events do (a failure's share)."""
+    return isinstance(slo.sli, TimeSliceSLI) and not isinstance(slo.sli.inner, ProbeSLI) and not slo.sli.mean
 
 
 def _any_firing(service: Service, slo: SLO, *, pages: bool = False, **labels: str) -> str:
@@ -120,6 +121,8 @@ def incident_page_minutes(slo: SLO, share: float) -> float | None:
     window = tier.long_window.minutes
     # slices turn bad from the first failed sample; event windows fill at the incident's share
     needed = theta * window + 2 if _is_slices(slo) else theta * window / share + 2
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:  # the slice ratio ramps up over one slice
+        needed += slo.sli.slice.minutes
     events = guards.min_bad_events(slo, tier) / (LOW_RATE * share * 60) + 2
     return math.ceil(max(needed, events)) + 1
 

@@ -88,6 +88,9 @@ def window_ratio(service: Service, slo: SLO, window: Duration) -> str:
         if window in raw_windows(slo):
             return promql.probe_failure_ratio(slo, window)
         return f"avg_over_time({series(PROBE_FAILED, service, slo)}[{window}])"
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:
+        # the time average of the slice's error ratio; times without events have no sample (skipped)
+        return f"avg_over_time({series(SLICE_ERROR, service, slo)}[{window}])"
     if isinstance(slo.sli, TimeSliceSLI):
         return f"avg_over_time({series(SLICE_BAD, service, slo)}[{window}])"
     if window == BASE_WINDOW:
@@ -100,7 +103,17 @@ def window_ratio(service: Service, slo: SLO, window: Duration) -> str:
     )
 
 
+def _slice_mean_records(slo: SLO, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """A slice mean records the slice's error ratio only (no verdict: there is no slice target)."""
+    slices = [_record(SLICE_ERROR, promql.slice_error_ratio(slo), labels)]
+    if guards.is_probe(slo):
+        return [*slices, _record(PROBE_FAILED, promql.probe_failure_ratio(slo, BASE_WINDOW), labels)]
+    return [*slices, _record(BAD_RATE, promql.bad_events(slo, BASE_WINDOW), labels)]  # for the low-traffic guard
+
+
 def _base_records(service: Service, slo: SLO, labels: dict[str, str]) -> list[dict[str, Any]]:
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:
+        return _slice_mean_records(slo, labels)
     if isinstance(slo.sli, TimeSliceSLI):
         slices = [
             _record(SLICE_ERROR, promql.slice_error_ratio(slo), labels),

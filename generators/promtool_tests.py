@@ -174,6 +174,10 @@ def detection_minutes(slo: SLO, tier: BurnRateTier) -> float:
     and the source window's edge, rounded up to whole evaluations, plus a minute of margin.
     """
     needed = tier.factor(slo.period) * slo.error_budget * tier.long_window.seconds
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean and not isinstance(slo.sli.inner, ProbeSLI):
+        # the recorded slice ratio ramps up over one slice (slo.guards.slice_mean_outage_seconds), read from
+        # rate() over counters sampled every 15s: one more sample interval
+        needed = guards.slice_mean_outage_seconds(slo, needed) + 15
     return math.ceil(needed / EVAL) * EVAL / 60 + 1
 
 
@@ -211,8 +215,8 @@ def long_burn_seen(slo: SLO, tier: BurnRateTier, burn: float, minutes: float) ->
 def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | None:
     """Constant traffic burning the budget ``burn`` times the sustainable rate, from a cold start."""
     bad = burn * slo.error_budget
-    if bad >= 1 or isinstance(slo.sli, TimeSliceSLI):
-        return None
+    if bad >= 1 or (isinstance(slo.sli, TimeSliceSLI) and not slo.sli.mean):
+        return None  # steady errors make every slice of a good-slices SLO good or every one bad
     assert slo.alerting is not None
     minutes = 30
     phases = [Phase(minutes, bad)]
@@ -284,8 +288,10 @@ def slice_burn_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] |
     when both windows are surely above its factor, silent when one surely is below.
     """
     sli = slo.sli
-    if not isinstance(sli, TimeSliceSLI) or slo.alerting is None or isinstance(sli.inner, ProbeSLI):
-        return None  # probe tiers alert on failed time: the outage, blip and flap cases cover them
+    if not isinstance(sli, TimeSliceSLI) or slo.alerting is None or isinstance(sli.inner, ProbeSLI) or sli.mean:
+        # a slice mean burns steadily (steady_case); probe tiers alert on failed time: the outage, blip and
+        # flap cases cover them
+        return None
     stretch = _bad_stretch(sli)
     bad = stretch[1] - stretch[0]
     if bad <= 0:
@@ -357,9 +363,9 @@ def quiet_case(service: Service, slo: SLO) -> dict[str, Any]:
 
 def below_slice_threshold_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     """Errors steadily at half the slice threshold never make a slice bad."""
-    if not isinstance(slo.sli, TimeSliceSLI) or isinstance(slo.sli.inner, ProbeSLI):
+    if not isinstance(slo.sli, TimeSliceSLI) or isinstance(slo.sli.inner, ProbeSLI) or slo.sli.mean:
         return None
-    share = (1 - slo.sli.target) / 2
+    share = (1 - slo.sli.slice_target) / 2
     if share <= 0:
         return None
     checks = [_check(_alerts(service, slo), m, 0) for m in (10, 20, 30)]

@@ -127,12 +127,18 @@ def _slo(
 
 
 def _maybe_sliced(
-    sli: RatioSLI | LatencySLI, slice: str | None, slice_target: float | None
+    sli: RatioSLI | LatencySLI, slice: str | None, slice_target: float | None, slice_mean: bool = False
 ) -> RatioSLI | LatencySLI | TimeSliceSLI:
     if slice is None:
         if slice_target is not None:
             raise DefinitionError("slice_target needs slice (e.g. slice='5m')")
+        if slice_mean:
+            raise DefinitionError("slice_mean needs slice (e.g. slice='5m')")
         return sli
+    if slice_mean:  # the mean of the slices' good ratios (OpenSLO RatioTimeslices)
+        if slice_target is not None:
+            raise DefinitionError("slice_mean averages the slices' good ratios: give no slice_target")
+        return TimeSliceSLI(sli, Duration.parse(slice), mean=True)
     if slice_target is None:
         raise DefinitionError("a sliced SLO needs slice_target: the good ratio a slice must reach")
     return TimeSliceSLI(sli, Duration.parse(slice), slice_target)
@@ -149,16 +155,28 @@ def ratio(
     timezone: str | None = None,
     slice: str | None = None,
     slice_target: float | None = None,
+    slice_mean: bool = False,
     description: str = "",
     labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
 ) -> SLO:
-    """Good (or bad) events over total events from counters."""
+    """Good (or bad) events over total events from counters.
+
+    ``slice``/``slice_target``: good slices (a slice is good when its good ratio reaches the target);
+    ``slice``/``slice_mean=True``: the mean of the slices' good ratios (OpenSLO ``RatioTimeslices``).
+    """
     sli = RatioSLI(
         _source(total), _source(good) if good is not None else None, _source(bad) if bad is not None else None
     )
     return _slo(
-        name, objective, _maybe_sliced(sli, slice, slice_target), period, timezone, description, labels, alerting
+        name,
+        objective,
+        _maybe_sliced(sli, slice, slice_target, slice_mean),
+        period,
+        timezone,
+        description,
+        labels,
+        alerting,
     )
 
 
@@ -195,6 +213,7 @@ def latency(
     timezone: str | None = None,
     slice: str | None = None,
     slice_target: float | None = None,
+    slice_mean: bool = False,
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
@@ -206,7 +225,14 @@ def latency(
     """
     sli = LatencySLI(selector(histogram, labels), parse_seconds(under), histogram_kind)
     return _slo(
-        name, objective, _maybe_sliced(sli, slice, slice_target), period, timezone, description, slo_labels, alerting
+        name,
+        objective,
+        _maybe_sliced(sli, slice, slice_target, slice_mean),
+        period,
+        timezone,
+        description,
+        slo_labels,
+        alerting,
     )
 
 

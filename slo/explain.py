@@ -10,7 +10,7 @@ from typing import Any
 
 from slo import guards, promql
 from slo.durations import Duration
-from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
+from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI, is_slice_mean
 
 REFERENCE_RATE = 1.0  # requests per second used to turn minimum bad events into time
 
@@ -27,9 +27,23 @@ def _minutes(value: float) -> str:
     return f"{value / 60:.3g} h"
 
 
+def _slice_mean_text(sli: TimeSliceSLI) -> str:
+    """A slice mean (OpenSLO RatioTimeslices) in one phrase."""
+    if isinstance(sli.inner, ProbeSLI):
+        what = f"probe {sli.inner.selector.metric} success ratio"
+    else:
+        what = "latency good ratio" if isinstance(sli.inner, LatencySLI) else "good ratio"
+    return (
+        f"mean {what} of {sli.slice} slices: every slice with events weighs the same, whatever its traffic "
+        "(slices without events are skipped)"
+    )
+
+
 def sli_text(slo: SLO) -> str:
     """The SLI in one phrase."""
     sli = slo.sli
+    if isinstance(sli, TimeSliceSLI) and sli.mean:
+        return _slice_mean_text(sli)
     if isinstance(sli, TimeSliceSLI):
         inner = sli.inner
         if isinstance(inner, ProbeSLI):
@@ -137,8 +151,11 @@ def facts(service: Service, slo: SLO, query_offset: Duration | None = None) -> d
 def _tier_lines(slo: SLO, t: dict[str, Any]) -> list[str]:
     kind = "pages" if t["pages"] else "tickets"
     measure = "failed probe time" if guards.is_probe(slo) else "bad slices" if slo.unit == "slices" else "bad events"
+    what = f"the share of {measure}"
+    if is_slice_mean(slo.sli) and not guards.is_probe(slo):
+        what = "the mean slice error ratio"
     lines = [
-        f"  {t['tier']} ({t['severity']}, {kind}): fires when the share of {measure} exceeds "
+        f"  {t['tier']} ({t['severity']}, {kind}): fires when {what} exceeds "
         f"{_pct(t['bad_fraction'])} over {t['long_window']} and over {t['short_window']} "
         f"(burn {t['factor']:g}x: {_pct(t['budget_spent'])} of the budget within {t['long_window']})."
     ]
@@ -183,6 +200,13 @@ def render(docs: list[tuple[SLO, dict[str, Any]]]) -> str:
                 "  Burn windows measure failed probe time: one failed 15 s probe costs 15 s of budget, not a bad slice "
                 "(the report still counts slices); a tier also needs "
                 f"{guards.PROBE_MIN_FAILED} failed probes in its short window, so a single blip never fires it."
+            )
+        if is_slice_mean(slo.sli) and not d["failed_time"]:
+            assert isinstance(slo.sli, TimeSliceSLI)
+            out.append(
+                f"  Burn windows average the recorded error ratio of the sliding {slo.sli.slice} slice over time "
+                "(times without events skipped): a total outage ramps it up over one slice, so pages come up to "
+                "a slice later than for an event SLI."
             )
         for t in d["tiers"]:
             out.extend(_tier_lines(slo, t))

@@ -38,7 +38,7 @@ from slo.model import (
     Service,
     TimeSliceSLI,
 )
-from slo.recorded import BAD_RATE, BASE_WINDOW, PROBE_FAILED, SLICE_BAD, TOTAL_RATE, series, windows
+from slo.recorded import BAD_RATE, BASE_WINDOW, PROBE_FAILED, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, series, windows
 
 # Failed probe samples a probe tier's short window must hold: one blip never (re)fires a tier.
 PROBE_MIN_FAILED = 2
@@ -147,6 +147,8 @@ def coverage_series(service: Service, slo: SLO) -> str:
     """The recorded series whose sample count tells how much history a derived window holds."""
     if is_probe(slo):
         return str(series(PROBE_FAILED, service, slo))
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:
+        return str(series(SLICE_ERROR, service, slo))
     if isinstance(slo.sli, TimeSliceSLI):
         return str(series(SLICE_BAD, service, slo))
     return str(series(TOTAL_RATE, service, slo))
@@ -217,6 +219,9 @@ def total_outage_minutes(slo: SLO, tier: BurnRateTier) -> float | None:
     if not reachable(slo, tier):
         return None
     needed = threshold(slo, tier) * tier.long_window.seconds
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean and not is_probe(slo):
+        wait = tier.for_.seconds if tier.for_ else 0
+        return math.ceil((slice_mean_outage_seconds(slo, needed) + 60 + EVALUATION.seconds + wait) / 6) / 10
     if isinstance(slo.sli, TimeSliceSLI) and not is_probe(slo):
         lag = 60.0
     elif tier.long_window in raw_windows(slo):
@@ -225,6 +230,17 @@ def total_outage_minutes(slo: SLO, tier: BurnRateTier) -> float | None:
         lag = BASE_WINDOW.seconds / 2
     wait = tier.for_.seconds if tier.for_ else 0
     return math.ceil((needed + lag + EVALUATION.seconds + wait) / 6) / 10
+
+
+def slice_mean_outage_seconds(slo: SLO, needed: float) -> float:
+    """Seconds of total outage until a slice mean's window holds ``needed`` seconds of error ratio.
+
+    The recorded slice ratio is a sliding slice: it ramps from 0 to 1 over one slice length ``s``, so
+    the window's integral is t²/2s during the ramp and t − s/2 after it.
+    """
+    assert isinstance(slo.sli, TimeSliceSLI)
+    s = slo.sli.slice.seconds
+    return math.sqrt(2 * needed * s) if needed <= s / 2 else needed + s / 2
 
 
 def common_bucket(threshold_seconds: float) -> bool:

@@ -181,18 +181,43 @@ class RawRatioSLI:
 
 @dataclass(frozen=True)
 class TimeSliceSLI:
-    """The period cut into slices; a slice is good when its good ratio is at least ``target``."""
+    """The period cut into slices of ``slice`` length, in one of two modes.
+
+    - good slices (``mean=False``, OpenSLO ``Timeslices``): a slice is good when its good ratio is at
+      least ``target``; the SLI is good slices / slices with data.
+    - slice mean (``mean=True``, OpenSLO ``RatioTimeslices``): the SLI is the mean of the slices' good
+      ratios; every slice with events weighs the same, whatever its traffic. There is no ``target``.
+    """
 
     inner: RatioSLI | LatencySLI | ProbeSLI
     slice: Duration
-    target: float
+    target: float | None = None
+    mean: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.inner, RatioSLI | LatencySLI | ProbeSLI):
             raise DefinitionError("a time-slice SLI wraps a ratio, latency or probe SLI")
         if self.slice.seconds < 60 or self.slice.seconds % 60:
             raise DefinitionError(f"slice length must be whole minutes, at least 1m, got {self.slice}")
+        if not isinstance(self.mean, bool):
+            raise DefinitionError(f"mean must be true or false, got {self.mean!r}")
+        if self.mean:
+            if self.target is not None:
+                raise DefinitionError(
+                    "a slice-mean SLI averages the slices' good ratios: it has no slice target (drop the target, "
+                    "or drop mean to count good slices)"
+                )
+            return
+        if self.target is None:
+            raise DefinitionError("a time-slice SLI needs a slice target: the good ratio a slice must reach")
         object.__setattr__(self, "target", normalise_fraction(self.target, "slice target"))
+
+    @property
+    def slice_target(self) -> float:
+        """The good ratio a slice must reach (good-slices mode only)."""
+        if self.target is None:
+            raise TypeError("a slice-mean SLI has no slice target")
+        return self.target
 
 
 SLI = RatioSLI | LatencySLI | TimeSliceSLI | RawRatioSLI
@@ -882,3 +907,8 @@ class Service:
             merged.setdefault("team", self.team)
         merged.update(dict(slo.labels))
         return merged
+
+
+def is_slice_mean(sli: object) -> bool:
+    """Whether an SLI is a slice mean (OpenSLO ``RatioTimeslices``): the mean of its slices' good ratios."""
+    return isinstance(sli, TimeSliceSLI) and sli.mean

@@ -244,6 +244,10 @@ def slice_error_ratio(
     bad, total = _events(sli.inner, counter_fn, window)
     if finite_only:
         total = finite(total)
+    if sli.mean:
+        # A slice mean has no ratio for a slice without events (0/0): no sample, so it is skipped in means.
+        ratio = f"({guarded_ratio(bad, total)})"
+        return finite(ratio) if finite_only else ratio
     # Zero traffic: the ratio is 0/0; 'or 0 * total' makes an idle slice good (no one was failed).
     ratio = f"({guarded_ratio(bad, total)} or ({total} * 0))"
     return finite(ratio) if finite_only else ratio
@@ -257,7 +261,7 @@ def finite(expr: str) -> str:
 def slice_threshold(slo: SLO) -> float:
     """A slice is bad when its error ratio exceeds this (1 − slice target)."""
     assert isinstance(slo.sli, TimeSliceSLI)
-    return round(1 - slo.sli.target, 12)
+    return round(1 - slo.sli.slice_target, 12)
 
 
 def slice_bad(slo: SLO) -> str:
@@ -406,18 +410,41 @@ def report_slice_bad(slo: SLO, counter_fn: str = "rate") -> str:
     ``counter_fn`` lets a report ask VictoriaMetrics for Prometheus' reading of counter slices
     (:data:`EXTRAPOLATED_INCREASE`).
     """
+    return f"{_report_slice_error(slo, counter_fn)} > bool {slice_threshold(slo):g}"
+
+
+def _report_slice_error(slo: SLO, counter_fn: str) -> str:
+    """The error ratio of the slice ending at each step of a report's range query (see report_slice_bad)."""
     sli = slo.sli
     if not isinstance(sli, TimeSliceSLI):
         raise TypeError(f"SLO {slo.name!r} is not sliced")
     if isinstance(sli.inner, ProbeSLI):
         window = f"{sli.slice.seconds * 1000 - 1}ms"
-        ratio = finite(f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))")
-    else:
-        ratio = slice_error_ratio(slo, finite_only=True, counter_fn=counter_fn)
-    return f"{ratio} > bool {slice_threshold(slo):g}"
+        return finite(f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))")
+    return slice_error_ratio(slo, finite_only=True, counter_fn=counter_fn)
 
 
-def events_presence(slo: SLO, window: Duration) -> str:
+def report_slice_ratio(slo: SLO, counter_fn: str = "rate") -> str:
+    """A slice-mean SLO's error ratio of each slice, for a range query stepping slice by slice.
+
+    No sample for a slice without events (nothing to average) or with a NaN/infinite ratio; the
+    report's SLI is 1 − the mean of these over the period's slices.
+    """
+    if not (isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean):
+        raise TypeError(f"SLO {slo.name!r} is not a slice mean")
+    return _report_slice_error(slo, counter_fn)
+
+
+def slice_presence(slo: SLO) -> str:
+    """1 when the SLI's source series had a sample within the slice ending now (left-open), for coverage."""
+    assert isinstance(slo.sli, TimeSliceSLI)
+    window = f"{slo.sli.slice.seconds * 1000 - 1}ms"
+    if isinstance(slo.sli.inner, ProbeSLI):
+        return f"max(present_over_time({slo.sli.inner.selector.render()}[{window}]))"
+    return events_presence(slo, window)
+
+
+def events_presence(slo: SLO, window: Duration | str) -> str:
     """1 when the SLO's total-events series had a sample within ``window``; no sample otherwise."""
     sli = _occurrences(slo)
     if isinstance(sli, LatencySLI):

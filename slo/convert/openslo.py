@@ -60,11 +60,15 @@ def _indicator(origin: str, where: str, slo: SLO) -> tuple[dict[str, Any], str, 
     if isinstance(sli, RawRatioSLI):
         raise ConvertError(origin, where, "a raw error-ratio SLI has no OpenSLO v1 form the toolkit reads back")
     if isinstance(sli, TimeSliceSLI):
-        slices = {"timeSliceTarget": sli.target, "timeSliceWindow": str(sli.slice)}
+        # a slice mean is OpenSLO's RatioTimeslices: a slice window, no slice target
+        method = "RatioTimeslices" if sli.mean else "Timeslices"
+        slices: dict[str, Any] = {"timeSliceWindow": str(sli.slice)}
+        if not sli.mean:
+            slices = {"timeSliceTarget": sli.target, **slices}
         if isinstance(sli.inner, ProbeSLI):
             gauge = {"metricSource": {"type": "Prometheus", "spec": {"query": sli.inner.selector.render()}}}
-            return {"thresholdMetric": gauge}, "Timeslices", {"op": "gte", "value": 1, **slices}
-        return {"ratioMetric": _events(origin, where, sli.inner)}, "Timeslices", slices
+            return {"thresholdMetric": gauge}, method, {"op": "gte", "value": 1, **slices}
+        return {"ratioMetric": _events(origin, where, sli.inner)}, method, slices
     return {"ratioMetric": _events(origin, where, sli)}, "Occurrences", {}
 
 

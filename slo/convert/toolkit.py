@@ -54,7 +54,8 @@ def sli(origin: str, where: str, value: Any) -> dict[str, Any]:
         return {"raw": {"error_ratio": value.error_ratio.expr}}
     if isinstance(value, TimeSliceSLI):
         inner = value.inner
-        slices = {"length": str(value.slice), "target": value.target}
+        slices: dict[str, Any] = {"length": str(value.slice)}
+        slices.update({"mean": True} if value.mean else {"target": value.target})
         if isinstance(inner, ProbeSLI):
             return {"probe": selector(inner.selector), "slices": slices}
         return {**sli(origin, where, inner), "slices": slices}

@@ -33,6 +33,10 @@ class Day:
 def daily_queries(slo: SLO) -> tuple[str, str] | None:
     """(bad, total) per day ending at each step; None for SLIs that cannot be counted."""
     day = Duration(DAY)
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:  # bad = the slices' error ratios summed
+        ratio = promql.report_slice_ratio(slo)
+        step = slo.sli.slice
+        return f"sum_over_time(({ratio})[{day}:{step}])", f"count_over_time(({ratio})[{day}:{step}])"
     if isinstance(slo.sli, TimeSliceSLI):
         verdict = promql.report_slice_bad(slo)
         step = slo.sli.slice

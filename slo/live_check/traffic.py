@@ -92,10 +92,12 @@ def tier_traffic(slo: SLO, tier: BurnRateTier, per_hour: float) -> TierTraffic:
     threshold = factor * budget  # error ratio (or bad-slice share) the tier needs over both windows
     rate = per_hour / HOUR
     guard = guard_min_bad_events(slo, tier)
-    if isinstance(slo.sli, TimeSliceSLI):
+    # A slice mean weighs one error as 1/requests-per-slice for one slice: at steady traffic the same
+    # burn as an event SLI, so it takes the event figures below.
+    if isinstance(slo.sli, TimeSliceSLI) and not slo.sli.mean:
         slice_s = slo.sli.slice.seconds
         per_slice = rate * slice_s
-        slice_limit = 1 - slo.sli.target  # a slice is bad above this error ratio
+        slice_limit = 1 - slo.sli.slice_target  # a slice is bad above this error ratio
         one_error_fails_slice = 1 / max(per_slice, 1.0) > slice_limit
         # One bad slice keeps the sliding slice bad for one slice length of evaluations.
         share_long = min(1.0, slice_s / tier.long_window.seconds)
@@ -179,10 +181,11 @@ def check_traffic(service: Service, slo: SLO, traffic: Traffic | None) -> tuple[
         if not quiet.single_error_fires:
             continue
         when = "even at the median hour" if median.single_error_fires else "at the quietest hour"
-        if isinstance(slo.sli, TimeSliceSLI):
+        if isinstance(slo.sli, TimeSliceSLI) and not slo.sli.mean:
             what = (
                 f"a single error fails a {slo.sli.slice} slice (it holds ~{_n(quiet.requests_per_slice or 0)} "
-                f"requests {when}; one error is more than {(1 - slo.sli.target) * 100:g}%) and one bad slice burns "
+                f"requests {when}; one error is more than {(1 - slo.sli.slice_target) * 100:g}%) and one bad slice "
+                f"burns "
                 f"{quiet.single_error_burn:.3g}x over {tier.long_window} (tier factor {_n(quiet.factor)})"
             )
         else:

@@ -124,6 +124,8 @@ def _sli(spec: dict[str, Any]) -> Any:
     if slices is None:
         return inner
     try:
+        if slices.get("mean"):  # the mean of the slices' good ratios (OpenSLO RatioTimeslices)
+            return TimeSliceSLI(inner, Duration.parse(slices["length"]), slices.get("target"), mean=True)
         return TimeSliceSLI(inner, Duration.parse(slices["length"]), slices.get("target", 1.0))
     except DefinitionError as exc:
         raise exc.under("slices") from None

@@ -526,6 +526,8 @@ class _Resolver:
                 raise _fail(doc, join(path, threshold_keys[0]), "op and value only apply to a thresholdMetric SLI")
             assert indicator.events is not None
             return indicator.events
+        if method == "RatioTimeslices":
+            return self._ratio_timeslices(doc, path, objective, indicator)
         missing = [k for k in ("timeSliceTarget", "timeSliceWindow") if k not in objective]
         if missing:
             raise _fail(
@@ -541,6 +543,29 @@ class _Resolver:
                 f"must be a fraction in (0, 1] such as 0.999 (a slice's good share), got {slice_target!r}",
             )
         window = _slice_window(doc, join(path, "timeSliceWindow"), objective["timeSliceWindow"])
+        inner = self._slice_inner(doc, path, objective, indicator)
+        return _call(doc, join(path, "timeSliceWindow"), lambda: TimeSliceSLI(inner, window, slice_target))
+
+    def _ratio_timeslices(self, doc: Document, path: str, objective: dict[str, Any], indicator: _Indicator) -> SLI:
+        """RatioTimeslices: the mean of the slices' good ratios (a slice-mean SLI); no slice target."""
+        if "timeSliceWindow" not in objective:
+            raise _fail(doc, path, "missing required key 'timeSliceWindow' (budgetingMethod: RatioTimeslices)")
+        if "timeSliceTarget" in objective:
+            raise _fail(
+                doc,
+                join(path, "timeSliceTarget"),
+                "timeSliceTarget only applies to budgetingMethod: Timeslices (RatioTimeslices averages the "
+                "slices' good ratios; no slice is judged against a target)",
+            )
+        window = _slice_window(doc, join(path, "timeSliceWindow"), objective["timeSliceWindow"])
+        inner = self._slice_inner(doc, path, objective, indicator)
+        return _call(doc, join(path, "timeSliceWindow"), lambda: TimeSliceSLI(inner, window, mean=True))
+
+    def _slice_inner(
+        self, doc: Document, path: str, objective: dict[str, Any], indicator: _Indicator
+    ) -> RatioSLI | LatencySLI | ProbeSLI:
+        """What a sliced objective measures in each slice: the indicator's events, or its 0/1 gauge."""
+        threshold_keys = [k for k in ("op", "value") if k in objective]
         inner: RatioSLI | LatencySLI | ProbeSLI
         if indicator.gauge is not None:
             if objective.get("op") != "gte" or objective.get("value") != 1:
@@ -557,7 +582,7 @@ class _Resolver:
                 raise _fail(doc, join(path, threshold_keys[0]), "op and value only apply to a thresholdMetric SLI")
             assert indicator.events is not None
             inner = indicator.events
-        return _call(doc, join(path, "timeSliceWindow"), lambda: TimeSliceSLI(inner, window, slice_target))
+        return inner
 
     def _objective(
         self, obj: _Object, i: int, objective: dict[str, Any], indicator: _Indicator | None
@@ -581,7 +606,7 @@ class _Resolver:
             partial(_call, doc, name_path, partial(check_name, "SLO", name)),
             partial(_target, doc, path, objective),
         ]
-        if indicator is not None and method != "RatioTimeslices":
+        if indicator is not None:
             steps.append(partial(self.objective_sli, doc, path, method, objective, indicator))
         for step in steps:
             try:
@@ -596,18 +621,6 @@ class _Resolver:
         """One SLO document → one model SLO per objective."""
         doc, spec, metadata = obj.doc, obj.data["spec"], obj.data["metadata"]
         problems: list[Problem] = []
-        if spec["budgetingMethod"] == "RatioTimeslices":
-            problems.append(
-                doc.problem(
-                    "spec.budgetingMethod",
-                    "RatioTimeslices (the mean of each slice's good ratio, every slice weighing the same whatever its "
-                    "traffic) is not supported: the toolkit's SLIs weigh events (Occurrences: good / total events "
-                    "over the period, what RatioTimeslices gives only when every slice has the same traffic) or "
-                    "count slices (Timeslices: the share of slices meeting timeSliceTarget); neither is the same "
-                    "figure, so it is not converted silently: choose Occurrences, or Timeslices with "
-                    "timeSliceTarget and timeSliceWindow",
-                )
-            )
         steps: dict[str, Callable[[], Any]] = {
             "indicator": partial(self.slo_indicator, obj),
             "period": partial(_period, doc, "spec.timeWindow", spec.get("timeWindow")),

@@ -110,6 +110,8 @@ def budget_remaining(sli: float, objective: float) -> float:
 
 def sli_kind(slo: SLO) -> str:
     sli = slo.sli
+    if isinstance(sli, TimeSliceSLI) and sli.mean:
+        return "slice-mean"
     if isinstance(sli, TimeSliceSLI):
         return "uptime" if isinstance(sli.inner, ProbeSLI) else "time-slice"
     if isinstance(sli, LatencySLI):
@@ -328,6 +330,50 @@ def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict
         row.notes.append(f"the last {period_seconds % size}s of the period are shorter than a slice and not counted")
     _worst_day(row, period, size, good.astype(float), present.astype(float))
     row.burn_down = _burn_down(period, ends, bad.astype(float), (1 - slo.objective) * row.total, present)
+    return row
+
+
+def slice_mean(service: Service, slo: SLO, period: ReportPeriod, answer: list[dict[str, Any]] | None) -> Row:
+    """A slice mean: SLI = the mean of the good ratios of the period's aligned slices that have events.
+
+    Every slice with events weighs the same, whatever its traffic. A slice whose series had data but no
+    events has no ratio: it is left out of the mean and still counts as covered; a slice without data
+    (or with NaN/infinite samples) lowers the coverage only. ``good`` is the sum of the slices' good
+    ratios and ``total`` the slices with events, so ``good / total`` is the SLI.
+    """
+    row = _row(service, slo, period)
+    server_warnings(row, answer)
+    assert isinstance(slo.sli, TimeSliceSLI)
+    size = slo.sli.slice.seconds
+    row.slice_seconds = size
+    ends = _expected_steps(period, size)
+    if len(ends) == 0:
+        row.notes.append(f"the period is shorter than one {slo.sli.slice} slice")
+        return row
+    frame = tagged_frame(answer or []).reindex(ends)
+    ratio = frame["error_ratio"] if "error_ratio" in frame else pd.Series(np.nan, index=ends)
+    measured = ratio.notna().to_numpy()
+    present = (frame["present"].notna().to_numpy() if "present" in frame else measured) | measured
+    broken = _steps(answer or [], "error_ratio", finite=False)
+    if broken:
+        present = present & ~np.isin(ends, sorted(broken))
+        row.notes.append(f"{len(broken)} slice(s) with {NONFINITE} are left out of the SLI and of coverage")
+    row.expected = float(len(ends))
+    row.coverage = float(present.sum() / len(ends))
+    coverage_note(row)
+    if not measured.any():
+        if present.any():
+            row.notes.append("no events in the period")
+        return row
+    bad = ratio.fillna(0).clip(0, 1).to_numpy() * measured
+    row.total = float(measured.sum())
+    row.good = float(row.total - bad.sum())
+    row.budget_minutes = (1 - slo.objective) * row.total * size / 60
+    row.sli = min(1.0, max(0.0, row.good / row.total))
+    if period.seconds % size:
+        row.notes.append(f"the last {period.seconds % size}s of the period are shorter than a slice and not counted")
+    _worst_day(row, period, size, (1 - bad) * measured, measured.astype(float))
+    row.burn_down = _burn_down(period, ends, bad, (1 - slo.objective) * row.total, measured)
     return row
 
 

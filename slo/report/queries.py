@@ -40,7 +40,10 @@ Query = Instant | Range
 
 
 def kind(slo: SLO) -> str:
-    """``events`` (ratio/latency occurrences), ``slices`` (time slices) or ``raw`` (opaque ratio)."""
+    """``events`` (ratio/latency occurrences), ``slices`` (time slices), ``slice-mean`` (the mean of the
+    slices' ratios) or ``raw`` (opaque ratio)."""
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:
+        return "slice-mean"
     if isinstance(slo.sli, TimeSliceSLI):
         return "slices"
     if isinstance(slo.sli, RatioSLI | LatencySLI):
@@ -91,6 +94,8 @@ def plan(slo: SLO, period: ReportPeriod, detail: bool = True, dialect: Dialect =
     if _has_template(slo):
         dialect = PROMETHEUS
     span = period.duration
+    if k == "slice-mean":
+        return _slice_mean_plan(slo, period, dialect)
     if k == "slices":
         assert isinstance(slo.sli, TimeSliceSLI)
         size = slo.sli.slice.seconds
@@ -123,6 +128,19 @@ def plan(slo: SLO, period: ReportPeriod, detail: bool = True, dialect: Dialect =
                 promql.tagged({"error_ratio": promql.error_ratio(slo, step_d)}), first, period.end, step
             )
     return queries
+
+
+def _slice_mean_plan(slo: SLO, period: ReportPeriod, dialect: Dialect) -> dict[str, Query]:
+    """Each aligned slice once: its error ratio (none without events) and whether its series had data."""
+    assert isinstance(slo.sli, TimeSliceSLI)
+    size = slo.sli.slice.seconds
+    count = period.seconds // size
+    if count == 0:
+        return {}
+    parts = {"error_ratio": promql.report_slice_ratio(slo, dialect.slice_fn), "present": promql.slice_presence(slo)}
+    first = period.start + timedelta(seconds=size)
+    last = period.start + timedelta(seconds=size * count)
+    return {"slices": Range(promql.tagged(parts), first, last, size)}
 
 
 Key = tuple[int, str]

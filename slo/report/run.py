@@ -72,6 +72,8 @@ def _row(service: Service, slo: SLO, period: ReportPeriod, results: dict, i: int
     kind = queries.kind(slo)
     step = step_for(period)
     hourly = results.get((i, prefix + "hourly"))
+    if kind == "slice-mean":
+        return compute.slice_mean(service, slo, period, results.get((i, prefix + "slices")))
     if kind == "slices":
         return compute.slices(service, slo, period, results.get((i, prefix + "slices")))
     if kind == "events":

@@ -140,7 +140,20 @@ def _tier(slo: SLO, name: str) -> BurnRateTier | None:
     return next((t for t in slo.alerting.tiers if t.name == name), None)
 
 
+def sample_step(slo: SLO, step: int) -> int:
+    """``step``, or 15s where a counter slice would hold fewer than two samples of it.
+
+    rate() over a slice needs two samples in it; Prometheus 3's left-open ranges see one sample per
+    minute in a one-minute slice sampled every minute, so such a slice would never be recorded.
+    """
+    sli = slo.sli
+    if isinstance(sli, TimeSliceSLI) and not isinstance(sli.inner, ProbeSLI) and sli.slice.seconds < 2 * step:
+        return 15
+    return step
+
+
 def _case(name: str, slo: SLO, phases: list[Phase], step: int, checks: list[dict[str, Any]]) -> dict[str, Any]:
+    step = sample_step(slo, step)
     return {
         "name": name,
         "interval": f"{step}s",
@@ -215,8 +228,9 @@ def long_burn_seen(slo: SLO, tier: BurnRateTier, burn: float, minutes: float) ->
 def steady_case(service: Service, slo: SLO, burn: float) -> dict[str, Any] | None:
     """Constant traffic burning the budget ``burn`` times the sustainable rate, from a cold start."""
     bad = burn * slo.error_budget
-    if bad >= 1 or (isinstance(slo.sli, TimeSliceSLI) and not slo.sli.mean):
-        return None  # steady errors make every slice of a good-slices SLO good or every one bad
+    sli = slo.sli
+    if bad >= 1 or (isinstance(sli, TimeSliceSLI) and (not sli.mean or isinstance(sli.inner, ProbeSLI))):
+        return None  # steady errors make every slice of a good-slices SLO good or every one bad; probes are 0/1
     assert slo.alerting is not None
     minutes = 30
     phases = [Phase(minutes, bad)]

@@ -170,11 +170,10 @@ BAD_SPECS = [
     ),
     _expected(
         "ratio-timeslices.yaml",
-        "8: spec.budgetingMethod: RatioTimeslices (the mean of each slice's good ratio, every slice weighing the "
-        "same whatever its traffic) is not supported: the toolkit's SLIs weigh events (Occurrences: good / total "
-        "events over the period, what RatioTimeslices gives only when every slice has the same traffic) or count "
-        "slices (Timeslices: the share of slices meeting timeSliceTarget); neither is the same figure, so it is not "
-        "converted silently: choose Occurrences, or Timeslices with timeSliceTarget and timeSliceWindow",
+        "11: spec.objectives[0].timeSliceTarget: timeSliceTarget only applies to budgetingMethod: Timeslices "
+        "(RatioTimeslices averages the slices' good ratios; no slice is judged against a target)",
+        "13: spec.objectives[1]: missing required key 'timeSliceWindow' (budgetingMethod: RatioTimeslices)",
+        "17: spec.objectives[2].timeSliceWindow: slice length must be whole minutes, at least 1m, got 30s",
     ),
     _expected(
         "missing-refs.yaml",
@@ -738,7 +737,7 @@ def test_upstream_openslo_files_are_refused_only_for_non_prometheus_sources() ->
     for path in files("openslo"):
         result = try_load([path])
         assert isinstance(result, list), shown(path, "openslo")
-        reasons = ("no SLO found", "only Prometheus", "RatioTimeslices", "missing required key")
+        reasons = ("no SLO found", "only Prometheus", "missing required key")
         assert any(r in result[0] for r in reasons), result
 
 

@@ -56,6 +56,8 @@ CURRENT_MODULES = frozenset(
         "test_native_prometheus",
         "test_report_prometheus",
         "test_rules",
+        "test_slice_mean",
+        "test_slice_mean_prometheus",
         "test_utf8_names",
     }
 )

@@ -1,0 +1,251 @@
+"""Slice-mean SLOs (OpenSLO ``RatioTimeslices``) against a real Prometheus and VictoriaMetrics.
+
+One day of requests whose traffic differs 100-fold between hours (busy hours: ~1000 requests a
+minute at ~0.1% errors; quiet hours: ~10 a minute at ~7% errors), an idle hour (counters flat) and a
+scrape gap. The mean of the slices' ratios is then far from the event-weighted ratio, so a report
+that weighed events, or counted idle slices as good, would be caught. The truth is computed here
+from the generated increments, without PromQL. The recorded windows are checked too: the slice
+ratio record backfilled with promtool over the day, and every window the time average of it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from generators.prometheus_rules import rule_file
+from slo.loaders import load
+from slo.localstack import (
+    PrometheusServer,
+    Series,
+    backfill_openmetrics,
+    backfill_rules,
+    only_records,
+    write_openmetrics,
+    write_rules,
+)
+from slo.recorded import SLICE_ERROR
+from slo.report.cli import report
+from tests.conftest import Backend
+from tests.vmserver import VictoriaMetrics
+
+pytestmark = pytest.mark.integration
+
+START = int(datetime(2026, 3, 10, tzinfo=UTC).timestamp())
+DAY = 86400
+END = START + DAY
+SLICE = 300
+SCRAPE = 60
+DATA = (START - 2 * 3600, END + 3600)
+IDLE = (START + 3 * 3600, START + 4 * 3600)  # no requests: counters flat, samples present
+GAP = (START + 6 * 3600, START + 7 * 3600)  # no samples at all (last before, first after)
+BURST = (START + 12 * 3600, START + 12 * 3600 + 300)  # a busy hour's 5 minutes at 50% errors
+SLOS = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: availability
+spec:
+  service: shop
+  indicatorRef: requests
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  budgetingMethod: RatioTimeslices
+  objectives:
+    - target: 0.99
+      timeSliceWindow: 5m
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata:
+  name: requests
+spec:
+  ratioMetric:
+    counter: true
+    bad:
+      metricSource:
+        type: Prometheus
+        spec:
+          query: http_requests_total{job="shop",code="500"}
+    total:
+      metricSource:
+        type: Prometheus
+        spec:
+          query: http_requests_total{job="shop"}
+"""
+
+
+@dataclass
+class World:
+    minutes: np.ndarray  # every minute end of the data range
+    total: np.ndarray  # requests in the minute ending there
+    bad: np.ndarray
+    times: np.ndarray  # the scraped minute ends
+
+
+def build() -> World:
+    minutes = np.arange(DATA[0], DATA[1] + 1, SCRAPE, dtype=np.int64)
+    n = (minutes // 60) % 7  # a little jitter
+    busy = ((minutes - 1) // 3600) % 2 == 0
+    total = np.where(busy, 1000 + 10 * n, 10 + n).astype(np.int64)
+    bad = np.where(busy, 1 + (n == 3), 1).astype(np.int64)
+    burst = (minutes > BURST[0]) & (minutes <= BURST[1])
+    bad[burst] = total[burst] // 2
+    idle = (minutes > IDLE[0]) & (minutes <= IDLE[1])
+    total[idle], bad[idle] = 0, 0
+    times = minutes[~((minutes > GAP[0]) & (minutes < GAP[1]))]
+    return World(minutes, total, bad, times)
+
+
+def series(world: World) -> list[Series]:
+    out = []
+    at = np.searchsorted(world.minutes, world.times)
+    for code, inc in (("200", world.total - world.bad), ("500", world.bad)):
+        values = np.cumsum(inc)[at].astype(float)
+        out.append(
+            Series("http_requests_total", {"job": "shop", "code": code}, list(zip(world.times, values, strict=True)))
+        )
+    return out
+
+
+def _window_ratio(world: World, t: float, left_open: bool) -> tuple[bool, float | None]:
+    """(any sample in (t - slice, t], error ratio between the first and last samples in the window)."""
+    lo_side = "right" if left_open else "left"
+    lo = np.searchsorted(world.times, t - SLICE, side=lo_side)
+    hi = np.searchsorted(world.times, t, side="right") - 1
+    present = bool(np.any((world.times > t - SLICE) & (world.times <= t)))
+    if hi - lo < 1:
+        return present, None
+    first, last = (np.searchsorted(world.minutes, world.times[i]) for i in (lo, hi))
+    total = int(world.total[first + 1 : last + 1].sum())
+    bad = int(world.bad[first + 1 : last + 1].sum())
+    return present, (bad / total if total > 0 else None)
+
+
+def truth(world: World) -> dict[str, float]:
+    ends = np.arange(START + SLICE, END + 1, SLICE)
+    ratios, present = [], 0
+    for t in ends:
+        seen, ratio = _window_ratio(world, t, left_open=False)  # reports read slices closed: [t - 5m, t]
+        present += seen
+        if ratio is not None:
+            ratios.append(ratio)
+    in_day = (world.minutes > START) & (world.minutes <= END)
+    return {
+        "slices": len(ends),
+        "present": present,
+        "measured": len(ratios),
+        "sli": 1 - float(np.mean(ratios)),
+        "event_sli": 1 - world.bad[in_day].sum() / world.total[in_day].sum(),
+    }
+
+
+@dataclass
+class Env:
+    tmp: Path
+    world: World
+    slos: Path
+    server: PrometheusServer
+    backend: Backend
+
+
+@pytest.fixture(scope="module")
+def env(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    tmp = tmp_path_factory.mktemp("slice-mean")
+    world = build()
+    write_openmetrics(series(world), tmp / "data.om")
+    backfill_openmetrics(tmp / "data.om", tmp / "data", max_block="100h")
+    slos = tmp / "slos.yaml"
+    slos.write_text(SLOS, encoding="utf-8")
+    with PrometheusServer(tmp / "data") as server:
+        yield Env(tmp, world, slos, server, backend)
+
+
+def _report(url: str, slos: Path) -> dict:
+    span = ["--start", "2026-03-10T00:00:00Z", "--end", "2026-03-11T00:00:00Z"]
+    result = CliRunner().invoke(report, [str(slos), "--prometheus", url, *span, "--format", "json", "-q"])
+    assert result.exit_code in (0, 2), result.stdout + result.stderr  # 2: the SLO is breached (--fail-on)
+    return json.loads(result.stdout)["slos"][0]
+
+
+def _check_report(row: dict, want: dict[str, float]) -> None:
+    # the world is built so that the two weightings differ clearly: a report weighing events is caught
+    assert want["sli"] < 0.97 < 0.99 < want["event_sli"]
+    assert row["unit"] == "slices"
+    assert row["sli"] == pytest.approx(want["sli"], abs=1e-9)
+    assert row["total"] == want["measured"]  # slices with events; idle slices are not averaged
+    assert row["good"] == pytest.approx(want["sli"] * want["measured"], abs=1e-6)
+    assert row["slices_in_period"] == want["slices"] == 288
+    assert row["coverage"] == pytest.approx(want["present"] / want["slices"], abs=1e-12)
+    assert want["present"] == 288 - 11  # the gap hides 11 slices; the idle hour is covered, not measured
+    assert want["measured"] == want["present"] - 12 - 1  # 12 idle slices, and the one after the gap holds 1 sample
+    assert row["error_budget_remaining"] == pytest.approx(1 - (1 - want["sli"]) / 0.01, abs=1e-7)
+    assert row["compliant"] is False
+
+
+def test_report_is_the_mean_of_the_slices_ratios(env: Env) -> None:
+    want = truth(env.world)
+    row = _report(env.server.url, env.slos)
+    print(f"\nslice mean SLI {row['sli']:.6f} (truth {want['sli']:.6f}); event-weighted {want['event_sli']:.6f}")
+    _check_report(row, want)
+
+
+def test_victoriametrics_gives_the_same_figures(env: Env, tmp_path: Path) -> None:
+    want = truth(env.world)
+    with VictoriaMetrics(tmp_path / "vm") as vm:
+        vm.import_series(series(env.world))
+        row = _report(vm.url, env.slos)
+    _check_report(row, want)
+
+
+def test_recorded_windows_are_the_time_average_of_the_slice_ratio(env: Env) -> None:
+    """Backfill the slice-ratio record over the day; the 1d and 30d records then equal its time average,
+    which is close to the report's mean of aligned slices and far from the event-weighted ratio."""
+    [service] = load([env.slos]).services
+    doc = rule_file(service)
+    exprs = {r["record"]: r["expr"] for g in doc["groups"] for r in g["rules"] if "record" in r}
+    rules = write_rules(only_records(doc, [SLICE_ERROR]), env.tmp / "slice.rules.yml")
+    blocks = backfill_rules(rules, env.tmp / "blocks", env.server.url, START, END, eval_interval="30s")
+    assert blocks
+    env.server.stop()
+    for block in blocks:
+        shutil.move(str(block), str(env.tmp / "data" / block.name))
+    env.server.start()
+
+    selector = 'slo:slice_error:ratio{service="shop",slo="availability"}'
+    left_open = env.backend.current  # Prometheus 3 reads ranges (t - 5m, t]; 2.x [t - 5m, t]
+    averages = {}
+    for window in ("1d", "30d"):
+        data = env.server._api("/api/v1/query", {"query": f"{selector}[{window}]", "time": str(END)})
+        [matrix] = data["result"]
+        recorded = {float(t): float(v) for t, v in matrix["values"]}
+        grid = sorted(recorded)
+        step = grid[1] - grid[0]
+        assert step == 30  # the group's interval
+        # every evaluation instant of the grid: a sample exactly where the slice has events (the idle hour
+        # and the gap have none: skipped, never NaN or 0), equal to the ratio computed from the increments
+        expected = {}
+        for t in np.arange(grid[0], grid[-1] + 1, step):
+            _, ratio = _window_ratio(env.world, float(t), left_open)
+            if ratio is not None:
+                expected[float(t)] = ratio
+        assert set(recorded) == set(expected), window
+        for t, value in recorded.items():
+            assert value == pytest.approx(expected[t], rel=1e-6)
+        averages[window] = float(np.mean(list(recorded.values())))
+        got = env.server.query_value(exprs[f"slo:sli_error:ratio_rate{window}"], END)
+        assert got == pytest.approx(averages[window], rel=1e-9), window
+    time_average = averages["30d"]
+    want = truth(env.world)
+    print(f"\nrecorded 30d error ratio {time_average:.6f}; report's slice mean {1 - want['sli']:.6f}")
+    assert time_average == pytest.approx(1 - want["sli"], rel=0.05)  # sliding vs aligned slices
+    assert time_average > 5 * (1 - want["event_sli"])  # 4.0% against 0.54%

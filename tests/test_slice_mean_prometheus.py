@@ -190,6 +190,10 @@ def _check_report(row: dict, want: dict[str, float]) -> None:
     assert want["measured"] == want["present"] - 12 - 1  # 12 idle slices, and the one after the gap holds 1 sample
     assert row["error_budget_remaining"] == pytest.approx(1 - (1 - want["sli"]) / 0.01, abs=1e-7)
     assert row["compliant"] is False
+    assert (
+        "13 slice(s) with data but no ratio (no events, or one sample) are left out of the mean (covered)"
+        in row["notes"]
+    )
 
 
 def test_report_is_the_mean_of_the_slices_ratios(env: Env) -> None:

@@ -365,6 +365,11 @@ def slice_mean(service: Service, slo: SLO, period: ReportPeriod, answer: list[di
         if present.any():
             row.notes.append("no events in the period")
         return row
+    idle = int((present & ~measured).sum())
+    if idle:
+        row.notes.append(
+            f"{idle} slice(s) with data but no ratio (no events, or one sample) are left out of the mean (covered)"
+        )
     bad = ratio.fillna(0).clip(0, 1).to_numpy() * measured
     row.total = float(measured.sum())
     row.good = float(row.total - bad.sum())

@@ -57,6 +57,10 @@ def spent_text(row: Row) -> str:
     bad, allowed = row.bad, row.allowed_bad
     if bad is None or allowed is None:
         return ""
+    if row.sli_kind == "slice-mean":  # the mean of the slices' ratios: no slice is bad or good as a whole
+        return (
+            f"mean slice error ratio {(1 - (row.sli or 0)) * 100:.3g}% against {(1 - row.objective) * 100:.3g}% allowed"
+        )
     if row.unit == "slices" and row.slice_seconds:
         size = row.slice_seconds / 60
         word = "down" if row.sli_kind == "uptime" else "in bad slices"
@@ -74,7 +78,13 @@ def _one(row: Row, report: Report) -> str:
     status, target = row.status, objective_text(row.objective)
     spent = spent_text(row)
     period = report.period
-    if spent and period.running and period.asked_end is not None and row.unit == "slices":
+    if (
+        spent
+        and period.running
+        and period.asked_end is not None
+        and row.unit == "slices"
+        and row.sli_kind != "slice-mean"
+    ):
         whole = (1 - row.objective) * (period.asked_end - period.start).total_seconds() / 60
         unit = "month" if period.month else "week" if period.week else "period"
         spent += f" so far ({duration_text(whole)} in the whole {unit})"

@@ -211,9 +211,9 @@ def test_victoriametrics_gives_the_same_figures(env: Env, tmp_path: Path) -> Non
     _check_report(row, want)
 
 
-def test_recorded_windows_are_the_time_average_of_the_slice_ratio(env: Env) -> None:
-    """Backfill the slice-ratio record over the day; the 1d and 30d records then equal its time average,
-    which is close to the report's mean of aligned slices and far from the event-weighted ratio."""
+@pytest.fixture(scope="module")
+def backfilled(env: Env) -> dict[str, str]:
+    """The slice-ratio record backfilled over the day with promtool; the rules' expressions by record name."""
     [service] = load([env.slos]).services
     doc = rule_file(service)
     exprs = {r["record"]: r["expr"] for g in doc["groups"] for r in g["rules"] if "record" in r}
@@ -225,6 +225,13 @@ def test_recorded_windows_are_the_time_average_of_the_slice_ratio(env: Env) -> N
         shutil.move(str(block), str(env.tmp / "data" / block.name))
     env.server.start()
 
+    return exprs
+
+
+def test_recorded_windows_are_the_time_average_of_the_slice_ratio(env: Env, backfilled: dict[str, str]) -> None:
+    """Backfill the slice-ratio record over the day; the 1d and 30d records then equal its time average,
+    which is close to the report's mean of aligned slices and far from the event-weighted ratio."""
+    exprs = backfilled
     selector = 'slo:slice_error:ratio{service="shop",slo="availability"}'
     left_open = env.backend.current  # Prometheus 3 reads ranges (t - 5m, t]; 2.x [t - 5m, t]
     averages = {}
@@ -253,3 +260,18 @@ def test_recorded_windows_are_the_time_average_of_the_slice_ratio(env: Env) -> N
     print(f"\nrecorded 30d error ratio {time_average:.6f}; report's slice mean {1 - want['sli']:.6f}")
     assert time_average == pytest.approx(1 - want["sli"], rel=0.05)  # sliding vs aligned slices
     assert time_average > 5 * (1 - want["event_sli"])  # 4.0% against 0.54%
+
+
+def test_dashboard_shows_the_recorded_slice_ratio(env: Env, backfilled: dict[str, str]) -> None:
+    """The slice-mean row: the recorded slice error ratio (backfilled above), no good/bad slice timeline."""
+    from generators.grafana import dashboards
+    from tests.test_grafana_queries import queries, substitute
+
+    [service] = load([env.slos]).services
+    files = dashboards([service], "http://grafana.test")
+    found = list(queries(json.loads(files["dashboards/shop.json"])))
+    assert not [e for _, e, _ in found if "slo:slice_bad:bool" in e]
+    [(where, expr, _)] = [(w, e, i) for w, e, i in found if "Slice error ratio" in w and "targets" in w]
+    result = env.server.query_range(substitute(expr), END - 3600, END, 60)
+    values = [v for _, vs in result for _, v in vs]
+    assert values and all(0 <= v <= 1 for v in values), where

@@ -84,12 +84,29 @@ spec:
 """
 
 
+PROBES = """\
+apiVersion: slo-toolkit/v1
+services:
+  - name: probes
+    slos:
+      - name: uptime
+        objective: 98
+        sli:
+          probe: {metric: probe_success, labels: {job: blackbox}}
+          slices: {length: 1m, mean: true}
+"""
+PROBE_EVERY = 15
+PROBE_DOWN = (START + 9 * 3600, START + 9 * 3600 + 450)  # 7.5 minutes of failed probes
+
+
 @dataclass
 class World:
     minutes: np.ndarray  # every minute end of the data range
     total: np.ndarray  # requests in the minute ending there
     bad: np.ndarray
     times: np.ndarray  # the scraped minute ends
+    probe_times: np.ndarray
+    probe_values: np.ndarray
 
 
 def build() -> World:
@@ -103,7 +120,10 @@ def build() -> World:
     idle = (minutes > IDLE[0]) & (minutes <= IDLE[1])
     total[idle], bad[idle] = 0, 0
     times = minutes[~((minutes > GAP[0]) & (minutes < GAP[1]))]
-    return World(minutes, total, bad, times)
+    probe_times = np.arange(DATA[0], DATA[1] + 1, PROBE_EVERY, dtype=np.int64)
+    probe_times = probe_times[~((probe_times > GAP[0]) & (probe_times < GAP[1]))]
+    down = ((probe_times > PROBE_DOWN[0]) & (probe_times <= PROBE_DOWN[1])) | (probe_times // PROBE_EVERY % 97 == 0)
+    return World(minutes, total, bad, times, probe_times, np.where(down, 0.0, 1.0))
 
 
 def series(world: World) -> list[Series]:
@@ -114,6 +134,8 @@ def series(world: World) -> list[Series]:
         out.append(
             Series("http_requests_total", {"job": "shop", "code": code}, list(zip(world.times, values, strict=True)))
         )
+    probes = list(zip(world.probe_times.tolist(), world.probe_values.tolist(), strict=True))
+    out.append(Series("probe_success", {"job": "blackbox"}, probes, "gauge"))
     return out
 
 
@@ -140,7 +162,14 @@ def truth(world: World) -> dict[str, float]:
         if ratio is not None:
             ratios.append(ratio)
     in_day = (world.minutes > START) & (world.minutes <= END)
+    probe_ratios = []
+    for t in np.arange(START + 60, END + 1, 60):  # one-minute probe slices (t - 1m, t]
+        inside = (world.probe_times > t - 60) & (world.probe_times <= t)
+        if inside.any():
+            probe_ratios.append(1 - float(world.probe_values[inside].mean()))
     return {
+        "probe_sli": 1 - float(np.mean(probe_ratios)),
+        "probe_present": len(probe_ratios),
         "slices": len(ends),
         "present": present,
         "measured": len(ratios),
@@ -164,20 +193,27 @@ def env(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     world = build()
     write_openmetrics(series(world), tmp / "data.om")
     backfill_openmetrics(tmp / "data.om", tmp / "data", max_block="100h")
-    slos = tmp / "slos.yaml"
-    slos.write_text(SLOS, encoding="utf-8")
+    slos = tmp / "slos"
+    slos.mkdir()
+    (slos / "shop.yaml").write_text(SLOS, encoding="utf-8")
+    (slos / "probes.yaml").write_text(PROBES, encoding="utf-8")
     with PrometheusServer(tmp / "data") as server:
         yield Env(tmp, world, slos, server, backend)
 
 
-def _report(url: str, slos: Path) -> dict:
+def _report(url: str, slos: Path) -> dict[str, dict]:
     span = ["--start", "2026-03-10T00:00:00Z", "--end", "2026-03-11T00:00:00Z"]
     result = CliRunner().invoke(report, [str(slos), "--prometheus", url, *span, "--format", "json", "-q"])
     assert result.exit_code in (0, 2), result.stdout + result.stderr  # 2: the SLO is breached (--fail-on)
-    return json.loads(result.stdout)["slos"][0]
+    return {row["slo"]: row for row in json.loads(result.stdout)["slos"]}
 
 
-def _check_report(row: dict, want: dict[str, float]) -> None:
+def _check_report(rows: dict[str, dict], want: dict[str, float]) -> None:
+    uptime = rows["uptime"]  # a probe's slice mean: the mean of each minute's failed-probe share
+    assert uptime["sli"] == pytest.approx(want["probe_sli"], abs=1e-9)
+    assert uptime["total"] == want["probe_present"] == 1440 - 59  # the gap hides 59 minutes
+    assert uptime["unit"] == "slices" and uptime["status"] == "at-risk"
+    row = rows["availability"]
     # the world is built so that the two weightings differ clearly: a report weighing events is caught
     assert want["sli"] < 0.97 < 0.99 < want["event_sli"]
     assert row["unit"] == "slices"
@@ -198,23 +234,24 @@ def _check_report(row: dict, want: dict[str, float]) -> None:
 
 def test_report_is_the_mean_of_the_slices_ratios(env: Env) -> None:
     want = truth(env.world)
-    row = _report(env.server.url, env.slos)
-    print(f"\nslice mean SLI {row['sli']:.6f} (truth {want['sli']:.6f}); event-weighted {want['event_sli']:.6f}")
-    _check_report(row, want)
+    rows = _report(env.server.url, env.slos)
+    got = rows["availability"]["sli"]
+    print(f"\nslice mean SLI {got:.6f} (truth {want['sli']:.6f}); event-weighted {want['event_sli']:.6f}")
+    _check_report(rows, want)
 
 
 def test_victoriametrics_gives_the_same_figures(env: Env, tmp_path: Path) -> None:
     want = truth(env.world)
     with VictoriaMetrics(tmp_path / "vm") as vm:
         vm.import_series(series(env.world))
-        row = _report(vm.url, env.slos)
-    _check_report(row, want)
+        rows = _report(vm.url, env.slos)
+    _check_report(rows, want)
 
 
 @pytest.fixture(scope="module")
 def backfilled(env: Env) -> dict[str, str]:
     """The slice-ratio record backfilled over the day with promtool; the rules' expressions by record name."""
-    [service] = load([env.slos]).services
+    [service] = load([env.slos / "shop.yaml"]).services
     doc = rule_file(service)
     exprs = {r["record"]: r["expr"] for g in doc["groups"] for r in g["rules"] if "record" in r}
     rules = write_rules(only_records(doc, [SLICE_ERROR]), env.tmp / "slice.rules.yml")
@@ -267,7 +304,7 @@ def test_dashboard_shows_the_recorded_slice_ratio(env: Env, backfilled: dict[str
     from generators.grafana import dashboards
     from tests.test_grafana_queries import queries, substitute
 
-    [service] = load([env.slos]).services
+    [service] = load([env.slos / "shop.yaml"]).services
     files = dashboards([service], "http://grafana.test")
     found = list(queries(json.loads(files["dashboards/shop.json"])))
     assert not [e for _, e, _ in found if "slo:slice_bad:bool" in e]

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from generators.prometheus_rules import rule_file
+from slo.cli import main
 from slo.loaders import load
 from slo.localstack import (
     PrometheusServer,
@@ -312,3 +313,30 @@ def test_dashboard_shows_the_recorded_slice_ratio(env: Env, backfilled: dict[str
     result = env.server.query_range(substitute(expr), END - 3600, END, 60)
     values = [v for _, vs in result for _, v in vs]
     assert values and all(0 <= v <= 1 for v in values), where
+
+
+def test_slo_backfill_writes_the_windows_as_time_averages(env: Env, tmp_path: Path) -> None:
+    """`slo backfill` over the day: its 1d window is the time average of its own slice-ratio samples."""
+    out = tmp_path / "blocks"
+    args = ["backfill", str(env.slos / "shop.yaml"), "--prometheus", env.server.url, "--out", str(out), "-q"]
+    args += ["--start", str(START), "--end", str(END)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = tmp_path / "data"
+    data.mkdir()
+    for block in out.iterdir():
+        if (block / "meta.json").is_file():
+            shutil.copytree(block, data / block.name)
+    selector = '{service="shop",slo="availability"}'
+    with PrometheusServer(data) as server:
+        answer = server._api("/api/v1/query", {"query": f"slo:sli_error:ratio_rate1d{selector}[10m]", "time": str(END)})
+        [matrix] = answer["result"]
+        at = float(matrix["values"][-1][0])  # the last evaluation the backfill wrote
+        window = server.query_value(f"slo:sli_error:ratio_rate1d{selector}", at)
+        average = server.query_value(f"avg_over_time(slo:slice_error:ratio{selector}[1d])", at)
+        sli = server.query_value(f"slo:sli:ratio_period{selector}", at)
+    want = truth(env.world)
+    print(f"\nslo backfill: 1d error ratio {window:.6f} at {at:.0f}; report's slice mean {1 - want['sli']:.6f}")
+    assert window == pytest.approx(average, rel=1e-9)
+    assert window == pytest.approx(1 - want["sli"], rel=0.05)
+    assert sli == pytest.approx(1 - window, abs=1e-3)  # the 30d window holds the same day

@@ -392,6 +392,42 @@ class AlertPolicy:
 
 DEFAULT_POLICY = AlertPolicy()
 
+# How many groups a grouped SLO may have before its rule groups fail (Prometheus' rule-group ``limit``).
+DEFAULT_MAX_GROUPS = 100
+# Labels a grouped SLO cannot group by: the toolkit's own, and ``le`` (the histogram's buckets).
+GROUP_RESERVED_LABELS = frozenset(
+    {"service", "slo", "severity", TIER_LABEL, RENAMED_TIER_LABEL, "long_window", "short_window", "le", "slo_part"}
+)
+
+
+def slo_grouping(by: object, labels: tuple[tuple[str, str], ...], sli: object) -> tuple[str, ...]:
+    """An SLO's ``group_by``: valid label names, none the toolkit sets, none of the SLO's own labels."""
+    if by is None:
+        return ()
+    if isinstance(by, str) or not isinstance(by, list | tuple):
+        raise DefinitionError(f"must be a list of label names, got {by!r}", "group_by")
+    out: list[str] = []
+    for label in by:
+        if not isinstance(label, str) or not re.match(r"^[a-zA-Z_][a-zA-Z0-9_]*$", label) or label.startswith("__"):
+            raise DefinitionError(f"{label!r} is not a valid Prometheus label name", "group_by")
+        if label in GROUP_RESERVED_LABELS:
+            raise DefinitionError(f"{label!r} is set by the toolkit and cannot be a grouping label", "group_by")
+        if label in dict(labels):
+            raise DefinitionError(
+                f"{label!r} is also one of the SLO's labels: the SLO label would overwrite every group's value",
+                "group_by",
+            )
+        if label in out:
+            raise DefinitionError(f"label {label!r} is listed twice", "group_by")
+        out.append(label)
+    if out and isinstance(sli, RawRatioSLI):
+        raise DefinitionError(
+            "a raw error-ratio expression is opaque and cannot be grouped by the toolkit: write 'sum by (...)' "
+            "into the expression itself",
+            "group_by",
+        )
+    return tuple(out)
+
 
 def keep_user_tier(slo: SLO, labels: Mapping[str, str]) -> SLO:
     """The SLO with its burn-rate alerts' tier label renamed when ``labels`` hold a ``tier`` of the user's
@@ -409,7 +445,13 @@ def keep_user_tier(slo: SLO, labels: Mapping[str, str]) -> SLO:
 ALERT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Alert names the SLO rules use: a threshold alert of the same name would be routed and inhibited as one.
 RESERVED_ALERT_NAMES = frozenset(
-    {"SLOErrorBudgetBurn", "SLOMetricAbsent", "SLOLatencyBucketMissing", "SLOErrorBudgetExhausted"}
+    {
+        "SLOErrorBudgetBurn",
+        "SLOMetricAbsent",
+        "SLOLatencyBucketMissing",
+        "SLOErrorBudgetExhausted",
+        "SLOGroupLimitExceeded",
+    }
 )
 # Labels the toolkit sets on a threshold alert (or Prometheus/Alertmanager does).
 THRESHOLD_RESERVED_LABELS = frozenset({"alertname", "alertstate", "service", "severity", "slo"})
@@ -772,6 +814,8 @@ class SLO:
     description: str = ""
     labels: tuple[tuple[str, str], ...] = ()
     alerting: AlertPolicy | None = DEFAULT_POLICY
+    group_by: tuple[str, ...] = ()
+    max_groups: int = DEFAULT_MAX_GROUPS
 
     def __post_init__(self) -> None:
         check_name("SLO", self.name)
@@ -789,6 +833,14 @@ class SLO:
             object.__setattr__(self, "alerting", replace(self.alerting, tier_label=RENAMED_TIER_LABEL))
         if not isinstance(self.sli, RatioSLI | LatencySLI | TimeSliceSLI | RawRatioSLI):
             raise DefinitionError(f"unsupported SLI {type(self.sli).__name__}")
+        object.__setattr__(self, "group_by", slo_grouping(self.group_by, self.labels, self.sli))
+        if isinstance(self.max_groups, bool) or not isinstance(self.max_groups, int) or self.max_groups < 1:
+            raise DefinitionError(f"must be a whole number >= 1, got {self.max_groups!r}", "max_groups")
+
+    @property
+    def grouped(self) -> bool:
+        """One SLI and error budget per value of the ``group_by`` labels (e.g. per route)."""
+        return bool(self.group_by)
 
     @property
     def error_budget(self) -> float:
@@ -829,6 +881,14 @@ class Service:
         for i, s in enumerate(self.slos):
             if not isinstance(s, SLO):
                 raise DefinitionError(f"expected an SLO, got {type(s).__name__}", f"slos[{i}]")
+            fixed = set(dict(self.labels)) | ({"team"} if self.team else set())
+            clash = sorted(fixed & set(s.group_by))
+            if clash:
+                raise DefinitionError(
+                    f"grouping label(s) {clash} are also labels of service {self.name!r}: "
+                    "the service label would overwrite every group's value",
+                    f"slos[{i}].group_by",
+                )
             if s.name in seen:
                 raise DefinitionError(f"duplicate SLO name {s.name!r} in service {self.name!r}", f"slos[{i}].name")
             seen.add(s.name)

@@ -50,9 +50,38 @@ def bucket_selector(sli: LatencySLI) -> Selector:
     return sli.bucket.with_matchers(Matcher("le", "=~", le_regex(sli.threshold)))
 
 
-def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
+def aggregate(inner: str, by: tuple[str, ...] = (), op: str = "sum") -> str:
+    """``sum(x)``, or for a grouped SLO ``sum by (a, b) (x)``: one series per group of the validated labels.
+
+    Every aggregation of an SLI's events goes through here, so a grouped SLO keeps its group labels
+    in rates, increases, closed and extrapolated increases alike.
+    """
+    return f"{op} by ({', '.join(by)}) ({inner})" if by else f"{op}({inner})"
+
+
+def on_groups(slo: SLO) -> str:
+    """The vector matching of a guard that gates an alert: per group for a grouped SLO (``on(route)``),
+    any sample at all (``on()``) otherwise."""
+    return f"on({', '.join(slo.group_by)})"
+
+
+def _zero_filled(expr: str, total: str, by: tuple[str, ...], opaque: bool) -> str:
+    """``expr`` with a 0 wherever ``total`` has a series and ``expr`` has none (no error counted yet).
+
+    ``vector(0)`` is a single label-less 0: right for a plain ``sum(...)``, but it never matches a
+    grouped total (``sum by (route)``, or a user's template such as Sloth's ``sum by (host)(rate(...))``),
+    which then gets no ratio at all for an error-free group. ``total * 0`` has the total's labels.
+    """
+    if by or opaque:
+        return f"({expr} or {total} * 0)"
+    return f"({expr} or vector(0))"
+
+
+def _counter(source: EventSource, fn: str, window: Duration | str, by: tuple[str, ...] = ()) -> str:
     if isinstance(source, PromQLTemplate):
         expr = f"({source.render(window)})"
+        if by:  # a grouped SLO over a template: the template must keep the group labels
+            expr = f"({aggregate(source.render(window), by)})"
         # Templates are written as rates (Sloth/OpenSLO convention); increase = rate × range.
         if fn == "rate":
             return expr
@@ -62,12 +91,12 @@ def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
     if fn in (INCREASE_CLOSED, RATE_CLOSED):
         if not isinstance(window, Duration):
             raise TypeError(f"{fn} needs a fixed window, got {window!r}")
-        return f"sum({fn.removesuffix('_closed')}({source.render()}[{window.seconds * 1000 + 1}ms]))"
+        return aggregate(f"{fn.removesuffix('_closed')}({source.render()}[{window.seconds * 1000 + 1}ms])", by)
     if fn in (EXTRAPOLATED_INCREASE, EXTRAPOLATED_INCREASE_CLOSED):
         if not isinstance(window, Duration):
             raise TypeError(f"{fn} needs a fixed window, got {window!r}")
-        return f"sum({extrapolated_increase(source.render(), window, fn == EXTRAPOLATED_INCREASE_CLOSED)})"
-    return f"sum({fn}({source.render()}[{window}]))"
+        return aggregate(extrapolated_increase(source.render(), window, fn == EXTRAPOLATED_INCREASE_CLOSED), by)
+    return aggregate(f"{fn}({source.render()}[{window}])", by)
 
 
 # Closed-range readings: one millisecond longer than the window, so the sample at the window's start is
@@ -106,33 +135,36 @@ def extrapolated_increase(series: str, window: Duration, closed: bool = False) -
     return f"({delta} * ({sampled} + {start} + {end}) / {sampled})"
 
 
-def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
-    """(bad, total) events per second (``rate``) or in the window (``increase``)."""
+def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration | str, by: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(bad, total) events per second (``rate``) or in the window (``increase``), per group with ``by``."""
     if isinstance(sli, LatencySLI):
-        total = _counter(sli.count, fn, window)
-        good = _counter(bucket_selector(sli), fn, window)
+        total = _counter(sli.count, fn, window, by)
+        good = _counter(bucket_selector(sli), fn, window, by)
         # A missing bucket makes every request bad: loud beats silently never alerting.
-        return f"({total} - ({good} or vector(0)))", total
-    total = _counter(sli.total, fn, window)
+        return f"({total} - {_zero_filled(good, total, by, False)})", total
+    total = _counter(sli.total, fn, window, by)
+    other = sli.bad if sli.bad is not None else sli.good
+    assert other is not None
+    opaque = isinstance(sli.total, PromQLTemplate) or isinstance(other, PromQLTemplate)
+    counted = _zero_filled(_counter(other, fn, window, by), total, by, opaque)
     if sli.bad is not None:
-        return f"({_counter(sli.bad, fn, window)} or vector(0))", total
-    assert sli.good is not None
-    return f"({total} - ({_counter(sli.good, fn, window)} or vector(0)))", total
+        return counted, total
+    return f"({total} - {counted})", total
 
 
 def bad_events(slo: SLO, window: Duration, fn: str = "rate") -> str:
     """Bad events over ``window``: per second with ``rate``, counted with ``increase``."""
-    return _events(_occurrences(slo), fn, window)[0]
+    return _events(_occurrences(slo), fn, window, slo.group_by)[0]
 
 
 def total_events(slo: SLO, window: Duration, fn: str = "rate") -> str:
     """All events over ``window``."""
-    return _events(_occurrences(slo), fn, window)[1]
+    return _events(_occurrences(slo), fn, window, slo.group_by)[1]
 
 
 def good_events(slo: SLO, window: Duration, fn: str = "increase") -> str:
     """Good events over ``window`` (total − bad), for reports."""
-    bad, total = _events(_occurrences(slo), fn, window)
+    bad, total = _events(_occurrences(slo), fn, window, slo.group_by)
     return f"({total} - {bad})"
 
 
@@ -163,7 +195,7 @@ def error_ratio(slo: SLO, window: Duration | str) -> str:
     if isinstance(slo.sli, RawRatioSLI):
         return f"({slo.sli.error_ratio.render(window)})"
     sli = _occurrences(slo)
-    bad, total = _events(sli, "rate", window)
+    bad, total = _events(sli, "rate", window, slo.group_by)
     return guarded_ratio(bad, total)
 
 
@@ -181,9 +213,9 @@ def slice_error_ratio(
         raise TypeError(f"SLO {slo.name!r} is not sliced")
     window = at_window or sli.slice
     if isinstance(sli.inner, ProbeSLI):
-        ratio = f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))"
+        ratio = f"(1 - {aggregate(f'avg_over_time({sli.inner.selector.render()}[{window}])', slo.group_by, 'avg')})"
         return finite(ratio) if finite_only else ratio
-    bad, total = _events(sli.inner, counter_fn, window)
+    bad, total = _events(sli.inner, counter_fn, window, slo.group_by)
     if finite_only:
         total = finite(total)
     # Zero traffic: the ratio is 0/0; 'or 0 * total' makes an idle slice good (no one was failed).
@@ -255,7 +287,7 @@ def probe_failed_samples(slo: SLO, window: Duration) -> str:
     if not isinstance(sli, ProbeSLI):
         raise TypeError(f"SLO {slo.name!r} is not a probe SLI ({type(sli).__name__})")
     sel = sli.selector.render()
-    return f"sum(count_over_time({sel}[{window}]) - sum_over_time({sel}[{window}]))"
+    return aggregate(f"count_over_time({sel}[{window}]) - sum_over_time({sel}[{window}])", slo.group_by)
 
 
 def probe_failure_ratio(slo: SLO, window: Duration | str) -> str:
@@ -292,7 +324,7 @@ def grafana_range(window: Duration | str) -> Duration | str:
 
 def event_rates(slo: SLO, window: Duration | str) -> tuple[str, str]:
     """(bad, total) events per second over ``window``, e.g. failed and all requests per second."""
-    return _events(_occurrences(slo), "rate", grafana_range(window))
+    return _events(_occurrences(slo), "rate", grafana_range(window), slo.group_by)
 
 
 def latency_quantile(slo: SLO, quantile: float, window: Duration | str) -> str:
@@ -303,7 +335,7 @@ def latency_quantile(slo: SLO, quantile: float, window: Duration | str) -> str:
     if not 0 < quantile < 1:
         raise ValueError(f"quantile must lie in (0, 1), got {quantile!r}")
     rate = f"rate({sli.bucket.render()}[{grafana_range(window)}])"
-    return f"histogram_quantile({quantile:.12g}, sum by (le) ({rate}))"
+    return f"histogram_quantile({quantile:.12g}, {aggregate(rate, ('le', *slo.group_by))})"
 
 
 def probe_success_ratio(slo: SLO, window: Duration | str) -> str:
@@ -311,7 +343,7 @@ def probe_success_ratio(slo: SLO, window: Duration | str) -> str:
     sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
     if not isinstance(sli, ProbeSLI):
         raise TypeError(f"SLO {slo.name!r} is not a probe SLI ({type(sli).__name__})")
-    return f"avg(avg_over_time({sli.selector.render()}[{grafana_range(window)}]))"
+    return aggregate(f"avg_over_time({sli.selector.render()}[{grafana_range(window)}])", slo.group_by, "avg")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +366,8 @@ def report_slice_bad(slo: SLO, counter_fn: str = "rate") -> str:
         raise TypeError(f"SLO {slo.name!r} is not sliced")
     if isinstance(sli.inner, ProbeSLI):
         window = f"{sli.slice.seconds * 1000 - 1}ms"
-        ratio = finite(f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))")
+        gauge = aggregate(f"avg_over_time({sli.inner.selector.render()}[{window}])", slo.group_by, "avg")
+        ratio = finite(f"(1 - {gauge})")
     else:
         ratio = slice_error_ratio(slo, finite_only=True, counter_fn=counter_fn)
     return f"{ratio} > bool {slice_threshold(slo):g}"
@@ -345,8 +378,8 @@ def events_presence(slo: SLO, window: Duration) -> str:
     sli = _occurrences(slo)
     total = sli.count if isinstance(sli, LatencySLI) else sli.total
     if isinstance(total, PromQLTemplate):
-        return f"({_counter(total, 'rate', window)} * 0 + 1)"
-    return f"max(present_over_time({total.render()}[{window}]))"
+        return f"({_counter(total, 'rate', window, slo.group_by)} * 0 + 1)"
+    return aggregate(f"present_over_time({total.render()}[{window}])", slo.group_by, "max")
 
 
 def raw_ratio_presence(slo: SLO, window: Duration) -> str:

@@ -156,7 +156,7 @@ def test_alerting_options(tmp_path: Path, alerting: str, check) -> None:  # type
         (
             'metric: http_requests_total{job="api"}\n',
             'metric: http_requests_total{job="api"}\n      grouping: [route, service]\n',
-            "slo.yaml:18: spec.indicator.ratio.grouping: 'service' is set by the toolkit and cannot be a grouping label",
+            "slo.yaml:18: spec.indicator.ratio.grouping: 'service' is set by the toolkit and cannot be a grouping",
         ),
         ("kind: ServiceLevelObjective", "kind: SLO", "slo.yaml:2: kind: unsupported Pyrra kind 'SLO'"),
         (

@@ -8,6 +8,8 @@ more routes than its ``max_groups`` fails its rule group loudly.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 import urllib.request
@@ -77,6 +79,8 @@ class Env:
     server: PrometheusServer
     rules: dict[str, Any]
     rules_path: Path
+    end: int  # the last backfilled sample
+    tmp: Path
 
 
 def _get(server: PrometheusServer, path: str) -> Any:
@@ -89,14 +93,14 @@ def _get(server: PrometheusServer, path: str) -> Any:
 @pytest.fixture(scope="module")
 def env(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("grouped-prometheus")
-    end = int(time.time()) // STEP * STEP
+    end = int(time.time()) // 60 * 60
     om = tmp / "history.om"
     write_openmetrics(history(end), om)
     backfill_openmetrics(om, tmp / "data", max_block="2h")
     doc = {"groups": [*rule_file(GROUPED)["groups"], *rule_file(LIMITED)["groups"]]}
     path = write_rules(doc, tmp / "shop.rules.yml")
     with PrometheusServer(tmp / "data", rule_files=[path], evaluation_interval="15s", max_runtime=600) as server:
-        yield Env(server, doc, path)
+        yield Env(server, doc, path, end, tmp)
 
 
 def _wait_for(check: Any, timeout: float = 150) -> Any:
@@ -182,3 +186,56 @@ def test_more_groups_than_max_groups_fail_the_rule_group(env: Env) -> None:
     groups = _get(env.server, "/api/v1/rules")["groups"]
     shop = [r for g in groups if g["name"].startswith("slo:shop:") for r in g["rules"]]
     assert shop and all(r["health"] != "err" for r in shop), [r for r in shop if r["health"] == "err"]
+
+
+SLOS_PY = """\
+from slo import availability, regex, service
+
+shop = service(
+    "shop",
+    availability("availability", 99, "http_requests_total", errors={"code": regex("5..")}, labels={"job": "shop"},
+                 group_by=["route"]),
+)
+"""
+
+
+def test_report_gives_each_route_its_true_numbers_and_the_slo_its_worst(env: Env) -> None:
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from slo.report.cli import report
+
+    source = env.tmp / "slos.py"
+    source.write_text(SLOS_PY, encoding="utf-8")
+    start, end = (datetime.fromtimestamp(t, UTC).isoformat() for t in (env.end - 3600, env.end))
+    args = [str(source), "--prometheus", env.server.url, "--start", start, "--end", end, "-q"]
+    result = CliRunner().invoke(report, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [slo] = json.loads(result.stdout)["slos"]
+    steps = 3600 // STEP
+    truth = {route: (steps * PER_STEP, steps * round(PER_STEP * share * 10) / 10) for route, share in ROUTES.items()}
+    groups = {g["labels"]["route"]: g for g in slo["groups"]}
+    assert sorted(groups) == sorted(ROUTES)
+    for route, (total, bad) in truth.items():
+        group = groups[route]
+        # closed ranges read 1 ms more than the hour: counts are extrapolated by 1/3,600,000 (as for any SLO)
+        assert group["total"] == pytest.approx(total, rel=1e-6), (route, group)
+        assert group["good"] == pytest.approx(total - bad, rel=1e-6), (route, group)
+        assert group["sli"] == pytest.approx(1 - bad / total, abs=1e-12), (route, group)
+        assert group["error_budget_remaining"] == pytest.approx(1 - (bad / total) / 0.01, abs=1e-9), (route, group)
+        assert group["coverage"] == pytest.approx(1.0)
+    assert {r: g["status"] for r, g in groups.items()} == {"/pay": "ok", "/cart": "ok", "/search": "breached"}
+    # the SLO's own keys are its worst group's
+    assert slo["worst_group"] == {"route": "/search"}
+    assert slo["status"] == "breached" and slo["compliant"] is False
+    assert slo["sli"] == groups["/search"]["sli"] and slo["total"] == groups["/search"]["total"]
+    for fmt in ("table", "markdown", "csv", "html"):
+        shown = CliRunner().invoke(report, [*args, "--format", fmt])
+        assert shown.exit_code == 0, shown.output
+        text = shown.stdout.replace("&quot;", '"')
+        if fmt == "csv":
+            text = "\n".join(r["slo"] + "," + r["status"] for r in csv.DictReader(io.StringIO(shown.stdout)))
+            assert 'availability{route="/search"},breached' in text and 'availability{route="/pay"},ok' in text
+        for route in ROUTES:
+            assert f'availability{{route="{route}"}}' in text, (fmt, text[:3000])

@@ -239,3 +239,26 @@ def test_report_gives_each_route_its_true_numbers_and_the_slo_its_worst(env: Env
             assert 'availability{route="/search"},breached' in text and 'availability{route="/pay"},ok' in text
         for route in ROUTES:
             assert f'availability{{route="{route}"}}' in text, (fmt, text[:3000])
+
+
+def test_the_dashboards_group_table_gives_one_row_per_route(env: Env) -> None:
+    from generators.grafana import service_dashboard
+
+    board = service_dashboard(GROUPED, None)
+    [table] = [p for p in board["panels"] if p.get("type") == "table" and p["title"].startswith("Per route")]
+    sli_expr, budget_expr, burn_expr, firing_expr = (t["expr"] for t in table["targets"])
+
+    def per_route(expr: str) -> dict[str, float]:
+        found = env.server.query(expr, time.time())
+        return {labels["route"]: value for labels, value in found} if len(found) == len(ROUTES) else {}
+
+    sli = _wait_for(lambda: per_route(sli_expr))  # the long (1m) group records the period's SLI
+    assert sli, f"no per-route rows from {sli_expr}"
+    for route, share in ROUTES.items():
+        assert sli[route] == pytest.approx(1 - share, abs=1e-9), (route, sli)
+    budget = per_route(budget_expr)
+    assert budget["/search"] < 0 < budget["/cart"] < budget["/pay"] == pytest.approx(1.0)
+    burn = per_route(burn_expr)
+    assert burn["/search"] == pytest.approx(20.0) and burn["/pay"] == 0.0
+    firing = _wait_for(lambda: per_route(firing_expr) if per_route(firing_expr).get("/search") else {})
+    assert firing == {"/pay": 0.0, "/cart": 0.0, "/search": 1.0}

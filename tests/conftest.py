@@ -51,6 +51,7 @@ CURRENT_MODULES = frozenset(
         "test_alertmanager_live",
         "test_backends",
         "test_e2e",
+        "test_grouped",
         "test_report_prometheus",
         "test_rules",
         "test_utf8_names",

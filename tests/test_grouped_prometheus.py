@@ -262,3 +262,28 @@ def test_the_dashboards_group_table_gives_one_row_per_route(env: Env) -> None:
     assert burn["/search"] == pytest.approx(20.0) and burn["/pay"] == 0.0
     firing = _wait_for(lambda: per_route(firing_expr) if per_route(firing_expr).get("/search") else {})
     assert firing == {"/pay": 0.0, "/cart": 0.0, "/search": 1.0}
+
+
+def test_backtest_replays_one_alert_per_route_with_its_own_budget(env: Env) -> None:
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from slo.commands.backtest import backtest
+
+    source = env.tmp / "backtest-slos.py"
+    source.write_text(SLOS_PY, encoding="utf-8")
+    start, end = (datetime.fromtimestamp(t, UTC).isoformat() for t in (env.end - 3600, env.end))
+    args = [str(source), "--prometheus", env.server.url, "--start", start, "--end", end, "-q", "--format", "json"]
+    result = CliRunner().invoke(backtest, args)
+    assert result.exit_code == 0, result.output
+    alerts = [a for a in json.loads(result.stdout)["alerts"] if a["alertname"] == BURN_ALERT]
+    assert alerts and {a["labels"]["route"] for a in alerts} == {"/search"}, alerts
+    assert {a["group"]["route"] for a in alerts} == {"/search"}
+    fast = [a for a in alerts if a["tier"] == "fast-page"]
+    assert fast, alerts
+    # the budget spent is /search's own (20% errors), not another route's series
+    for alert in fast:
+        span = (datetime.fromisoformat(alert["end"] or end) - datetime.fromisoformat(alert["start"])).total_seconds()
+        expected = 0.2 * span / (30 * 86400) / 0.01
+        assert alert["budget_spent"] == pytest.approx(expected, rel=0.05), alert

@@ -287,3 +287,22 @@ def test_backtest_replays_one_alert_per_route_with_its_own_budget(env: Env) -> N
         span = (datetime.fromisoformat(alert["end"] or end) - datetime.fromisoformat(alert["start"])).total_seconds()
         expected = 0.2 * span / (30 * 86400) / 0.01
         assert alert["budget_spent"] == pytest.approx(expected, rel=0.05), alert
+
+
+def test_check_names_the_group_that_fires(env: Env) -> None:
+    from click.testing import CliRunner
+
+    from slo.cli import main
+
+    def paged() -> bool:
+        alerts = _get(env.server, "/api/v1/alerts")["alerts"]
+        return any(a["labels"]["alertname"] == BURN_ALERT and a["state"] == "firing" for a in alerts)
+
+    assert _wait_for(paged), "the page never fired"
+    source = env.tmp / "check-slos.py"
+    source.write_text(SLOS_PY, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(source), "--prometheus", env.server.url])
+    assert result.exit_code == 1, result.output  # a live page is a finding
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    firing = [line for line in result.output.splitlines() if " firing " in line and "SLOErrorBudgetBurn" in line]
+    assert firing and all("route=/search" in line for line in firing), result.output

@@ -195,3 +195,14 @@ def test_upstream_pyrra_grouped_examples_load_and_generate(tmp_path: Path, promt
             (tmp_path / Path(path).name).write_text(text, encoding="utf-8")
     checked = _promtool(promtool, "check", "rules", *sorted(p.name for p in tmp_path.glob("*.rules.yml")), cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_explain_says_the_slo_is_grouped() -> None:
+    from slo.explain import explain, render
+
+    [svc] = load([CHECKOUT]).services
+    docs = explain([svc])
+    assert docs[0][1]["grouping"] == {"group_by": ["route"], "max_groups": 50}
+    text = render(docs)
+    assert "Grouped by route: one SLI and error budget per value of route" in text
+    assert "At most 50 groups" in text and "SLOGroupLimitExceeded" in text

@@ -306,3 +306,22 @@ def test_check_names_the_group_that_fires(env: Env) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     firing = [line for line in result.output.splitlines() if " firing " in line and "SLOErrorBudgetBurn" in line]
     assert firing and all("route=/search" in line for line in firing), result.output
+
+
+def test_check_reports_the_rule_group_over_its_limit(env: Env) -> None:
+    from click.testing import CliRunner
+
+    from slo.cli import main
+
+    assert _wait_for(lambda: env.server.query(f"ALERTS{{alertname={GROUP_LIMIT_ALERT!r}}}", time.time()))
+    source = env.tmp / "limited-slos.py"
+    source.write_text(
+        SLOS_PY.replace('"shop"', '"limited"')
+        .replace("shop =", "limited =")
+        .replace('group_by=["route"]', 'group_by=["route"], max_groups=2'),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(source), "--prometheus", env.server.url])
+    assert result.exit_code == 1, result.output
+    assert "exceeded limit of 2 with 3 series" in result.output, result.output
+    assert GROUP_LIMIT_ALERT in result.output, result.output  # pending (or firing after absent_for)

@@ -407,9 +407,9 @@ def slo_groups(service: Service, slo: SLO, target: rule_compat.PrometheusTarget 
     return groups
 
 
-def rule_file(service: Service) -> dict[str, Any]:
-    """The Prometheus rule file document for one service."""
+def rule_file(service: Service, target: rule_compat.PrometheusTarget | None = None) -> dict[str, Any]:
+    """The Prometheus rule file document for one service (``target``: the Prometheus release it is for)."""
     groups: list[dict[str, Any]] = []
     for slo in service.slos:
-        groups.extend(slo_groups(service, slo))
+        groups.extend(slo_groups(service, slo, target))
     return {"groups": groups}

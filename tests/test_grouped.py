@@ -206,3 +206,13 @@ def test_explain_says_the_slo_is_grouped() -> None:
     text = render(docs)
     assert "Grouped by route: one SLI and error budget per value of route" in text
     assert "At most 50 groups" in text and "SLOGroupLimitExceeded" in text
+
+
+def test_grouped_prometheusrule_objects_are_valid_against_the_crd() -> None:
+    from generators.bundle import artifacts
+    from tests.test_kubernetes import _objects, _problems
+
+    objects = _objects(artifacts(load([CHECKOUT])))
+    [obj] = objects.values()
+    assert {g["limit"] for g in obj["spec"]["groups"] if g["name"].startswith("slo:checkout:availability")} == {50}
+    assert _problems(obj) == []

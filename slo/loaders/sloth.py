@@ -375,7 +375,7 @@ def slo_lines(doc: Document) -> dict[str, int | None]:
     spec = doc.data[base] if base else doc.data
     return {
         s["name"]: doc.line(join(join(join(base, "slos"), i), "name"))
-        for i, s in enumerate(spec.get("slos") or [])
+        for i, s in enumerate(spec.get("slos") if isinstance(spec.get("slos"), list) else [])
         if isinstance(s, dict) and isinstance(s.get("name"), str)
     }
 

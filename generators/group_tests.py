@@ -47,6 +47,10 @@ def _alerts(service: Service, slo: SLO, group: dict[str, str], **labels: str) ->
     return f"count({Selector('ALERTS', tuple(matchers))}) or vector(0)"
 
 
+def _check(expr: str, minutes: float, value: int) -> dict[str, Any]:
+    return {"expr": expr, "eval_time": f"{round(minutes * 60)}s", "exp_samples": [{"labels": "{}", "value": value}]}
+
+
 def one_group_burns_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     """Two groups: one in a total outage pages (its own labels on the alert), the healthy one fires nothing."""
     if not slo.group_by or slo.alerting is None:
@@ -65,10 +69,10 @@ def one_group_burns_case(service: Service, slo: SLO) -> dict[str, Any] | None:
     ]
     end = history + detect
     checks = [
-        promtool_tests._check(_alerts(service, slo, burning), history, 0),
-        promtool_tests._check(_alerts(service, slo, burning, tier=tier.name, alertstate="firing"), end, 1),
-        promtool_tests._check(_alerts(service, slo, healthy), end, 0),
-        promtool_tests._check(_alerts(service, slo, healthy), end + 9, 0),
+        _check(_alerts(service, slo, burning), history, 0),
+        _check(_alerts(service, slo, burning, tier=tier.name, alertstate="firing"), end, 1),
+        _check(_alerts(service, slo, healthy), end, 0),
+        _check(_alerts(service, slo, healthy), end + 9, 0),
     ]
     shown = ", ".join(f"{k}={v}" for k, v in burning.items())
     return {

@@ -199,20 +199,34 @@ shop = service(
 """
 
 
-def test_report_gives_each_route_its_true_numbers_and_the_slo_its_worst(env: Env) -> None:
+def _report_args(env: Env, url: str) -> list[str]:
     from datetime import UTC, datetime
-
-    from click.testing import CliRunner
-
-    from slo.report.cli import report
 
     source = env.tmp / "slos.py"
     source.write_text(SLOS_PY, encoding="utf-8")
     start, end = (datetime.fromtimestamp(t, UTC).isoformat() for t in (env.end - 3600, env.end))
-    args = [str(source), "--prometheus", env.server.url, "--start", start, "--end", end, "-q"]
+    return [str(source), "--prometheus", url, "--start", start, "--end", end, "-q"]
+
+
+def _json_report(args: list[str]) -> dict[str, Any]:
+    from click.testing import CliRunner
+
+    from slo.report.cli import report
+
     result = CliRunner().invoke(report, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
-    [slo] = json.loads(result.stdout)["slos"]
+    return dict(json.loads(result.stdout))
+
+
+def test_report_gives_each_route_its_true_numbers_and_the_slo_its_worst(env: Env) -> None:
+    from click.testing import CliRunner
+
+    from slo.report.cli import report
+
+    args = _report_args(env, env.server.url)
+    doc = _json_report(args)
+    [slo] = doc["slos"]
+    assert doc["summary"][0]["text"].startswith("BREACHED (1): shop/availability (worst: route=/search) missed 99%")
     steps = 3600 // STEP
     truth = {route: (steps * PER_STEP, steps * round(PER_STEP * share * 10) / 10) for route, share in ROUTES.items()}
     groups = {g["labels"]["route"]: g for g in slo["groups"]}
@@ -325,3 +339,19 @@ def test_check_reports_the_rule_group_over_its_limit(env: Env) -> None:
     assert result.exit_code == 1, result.output
     assert "exceeded limit of 2 with 3 series" in result.output, result.output
     assert GROUP_LIMIT_ALERT in result.output, result.output  # pending (or firing after absent_for)
+
+
+def test_victoriametrics_gives_the_same_per_route_figures(env: Env) -> None:
+    from tests.vmserver import VictoriaMetrics
+
+    with VictoriaMetrics(env.tmp / "vm") as vm:
+        vm.import_series(history(env.end))
+        on_vm = _json_report(_report_args(env, vm.url))
+    on_prometheus = _json_report(_report_args(env, env.server.url))
+    [vm_slo], [prom_slo] = on_vm["slos"], on_prometheus["slos"]
+    assert vm_slo["worst_group"] == prom_slo["worst_group"] == {"route": "/search"}
+    for vm_group, prom_group in zip(vm_slo["groups"], prom_slo["groups"], strict=True):
+        assert vm_group["labels"] == prom_group["labels"]
+        for key in ("sli", "error_budget_remaining", "good", "total", "coverage"):
+            assert vm_group[key] == pytest.approx(prom_group[key], rel=1e-9, abs=1e-12), (key, vm_group, prom_group)
+        assert vm_group["status"] == prom_group["status"]

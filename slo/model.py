@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slo.durations import Duration, parse_seconds
 from slo.errors import DefinitionError
+from slo.grouping import DEFAULT_MAX_GROUPS, GROUP_RESERVED_LABELS, slo_grouping  # noqa: F401 (re-exported)
 from slo.selectors import Selector
 
 # The burn-rate alerts' label naming the tier that fired; renamed when the user's own labels hold a `tier`.
@@ -391,42 +392,6 @@ class AlertPolicy:
 
 
 DEFAULT_POLICY = AlertPolicy()
-
-# How many groups a grouped SLO may have before its rule groups fail (Prometheus' rule-group ``limit``).
-DEFAULT_MAX_GROUPS = 100
-# Labels a grouped SLO cannot group by: the toolkit's own, and ``le`` (the histogram's buckets).
-GROUP_RESERVED_LABELS = frozenset(
-    {"service", "slo", "severity", TIER_LABEL, RENAMED_TIER_LABEL, "long_window", "short_window", "le", "slo_part"}
-)
-
-
-def slo_grouping(by: object, labels: tuple[tuple[str, str], ...], sli: object) -> tuple[str, ...]:
-    """An SLO's ``group_by``: valid label names, none the toolkit sets, none of the SLO's own labels."""
-    if by is None:
-        return ()
-    if isinstance(by, str) or not isinstance(by, list | tuple):
-        raise DefinitionError(f"must be a list of label names, got {by!r}", "group_by")
-    out: list[str] = []
-    for label in by:
-        if not isinstance(label, str) or not re.match(r"^[a-zA-Z_][a-zA-Z0-9_]*$", label) or label.startswith("__"):
-            raise DefinitionError(f"{label!r} is not a valid Prometheus label name", "group_by")
-        if label in GROUP_RESERVED_LABELS:
-            raise DefinitionError(f"{label!r} is set by the toolkit and cannot be a grouping label", "group_by")
-        if label in dict(labels):
-            raise DefinitionError(
-                f"{label!r} is also one of the SLO's labels: the SLO label would overwrite every group's value",
-                "group_by",
-            )
-        if label in out:
-            raise DefinitionError(f"label {label!r} is listed twice", "group_by")
-        out.append(label)
-    if out and isinstance(sli, RawRatioSLI):
-        raise DefinitionError(
-            "a raw error-ratio expression is opaque and cannot be grouped by the toolkit: write 'sum by (...)' "
-            "into the expression itself",
-            "group_by",
-        )
-    return tuple(out)
 
 
 def keep_user_tier(slo: SLO, labels: Mapping[str, str]) -> SLO:
@@ -833,7 +798,9 @@ class SLO:
             object.__setattr__(self, "alerting", replace(self.alerting, tier_label=RENAMED_TIER_LABEL))
         if not isinstance(self.sli, RatioSLI | LatencySLI | TimeSliceSLI | RawRatioSLI):
             raise DefinitionError(f"unsupported SLI {type(self.sli).__name__}")
-        object.__setattr__(self, "group_by", slo_grouping(self.group_by, self.labels, self.sli))
+        object.__setattr__(
+            self, "group_by", slo_grouping(self.group_by, self.labels, opaque=isinstance(self.sli, RawRatioSLI))
+        )
         if isinstance(self.max_groups, bool) or not isinstance(self.max_groups, int) or self.max_groups < 1:
             raise DefinitionError(f"must be a whole number >= 1, got {self.max_groups!r}", "max_groups")
 

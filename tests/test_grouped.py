@@ -216,3 +216,9 @@ def test_grouped_prometheusrule_objects_are_valid_against_the_crd() -> None:
     [obj] = objects.values()
     assert {g["limit"] for g in obj["spec"]["groups"] if g["name"].startswith("slo:checkout:availability")} == {50}
     assert _problems(obj) == []
+
+
+def test_the_tier_labels_the_model_writes_are_reserved() -> None:
+    from slo import model
+
+    assert {model.TIER_LABEL, model.RENAMED_TIER_LABEL} <= model.GROUP_RESERVED_LABELS

@@ -117,7 +117,7 @@ def _grouping(doc: Document, path: str, spec: dict[str, Any]) -> tuple[str, ...]
     where = join(join(path, kinds[0]), "grouping")
     labels = spec[kinds[0]].get("grouping") or ()
     try:
-        return slo_grouping(tuple(labels) if isinstance(labels, list) else labels, (), None)
+        return slo_grouping(tuple(labels) if isinstance(labels, list) else labels)
     except DefinitionError as exc:
         hint = ""
         if "set by the toolkit" in exc.message:

@@ -320,6 +320,9 @@ def test_check_names_the_group_that_fires(env: Env) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     firing = [line for line in result.output.splitlines() if " firing " in line and "SLOErrorBudgetBurn" in line]
     assert firing and all("route=/search" in line for line in firing), result.output
+    # achievability is judged on the worst route, and says which (/search: 80% good events)
+    assert "objective 99% was never met by route=/search in 1 days of history" in result.output, result.output
+    assert "reached 80% good events" in result.output, result.output
 
 
 def test_check_reports_the_rule_group_over_its_limit(env: Env) -> None:

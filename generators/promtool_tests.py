@@ -80,9 +80,12 @@ def _inner(slo: SLO) -> Any:
     return slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
 
 
-def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str]]:
-    """Series for the phases, sampled every ``step`` seconds, that the SLO's selectors match."""
-    parts = synthetic.sli_series(slo)
+def input_series(slo: SLO, phases: list[Phase], step: int, extra: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Series for the phases, sampled every ``step`` seconds, that the SLO's selectors match.
+
+    ``extra`` labels go on every series (one group of a grouped SLO, e.g. ``route="a"``).
+    """
+    parts = [(role, metric, {**labels, **(extra or {})}) for role, metric, labels in synthetic.sli_series(slo)]
     if parts[0][0] == "probe":
         _, metric, labels = parts[0]
         segments: list[tuple[int, float | None]] = []

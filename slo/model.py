@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slo.durations import Duration, parse_seconds
 from slo.errors import DefinitionError
+from slo.grouping import DEFAULT_MAX_GROUPS, GROUP_RESERVED_LABELS, slo_grouping  # noqa: F401 (re-exported)
 from slo.selectors import Selector
 
 # The burn-rate alerts' label naming the tier that fired; renamed when the user's own labels hold a `tier`.
@@ -431,7 +432,13 @@ def keep_user_tier(slo: SLO, labels: Mapping[str, str]) -> SLO:
 ALERT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Alert names the SLO rules use: a threshold alert of the same name would be routed and inhibited as one.
 RESERVED_ALERT_NAMES = frozenset(
-    {"SLOErrorBudgetBurn", "SLOMetricAbsent", "SLOLatencyBucketMissing", "SLOErrorBudgetExhausted"}
+    {
+        "SLOErrorBudgetBurn",
+        "SLOMetricAbsent",
+        "SLOLatencyBucketMissing",
+        "SLOErrorBudgetExhausted",
+        "SLOGroupLimitExceeded",
+    }
 )
 # Labels the toolkit sets on a threshold alert (or Prometheus/Alertmanager does).
 THRESHOLD_RESERVED_LABELS = frozenset({"alertname", "alertstate", "service", "severity", "slo"})
@@ -794,6 +801,8 @@ class SLO:
     description: str = ""
     labels: tuple[tuple[str, str], ...] = ()
     alerting: AlertPolicy | None = DEFAULT_POLICY
+    group_by: tuple[str, ...] = ()
+    max_groups: int = DEFAULT_MAX_GROUPS
 
     def __post_init__(self) -> None:
         check_name("SLO", self.name)
@@ -811,6 +820,16 @@ class SLO:
             object.__setattr__(self, "alerting", replace(self.alerting, tier_label=RENAMED_TIER_LABEL))
         if not isinstance(self.sli, RatioSLI | LatencySLI | TimeSliceSLI | RawRatioSLI):
             raise DefinitionError(f"unsupported SLI {type(self.sli).__name__}")
+        object.__setattr__(
+            self, "group_by", slo_grouping(self.group_by, self.labels, opaque=isinstance(self.sli, RawRatioSLI))
+        )
+        if isinstance(self.max_groups, bool) or not isinstance(self.max_groups, int) or self.max_groups < 1:
+            raise DefinitionError(f"must be a whole number >= 1, got {self.max_groups!r}", "max_groups")
+
+    @property
+    def grouped(self) -> bool:
+        """One SLI and error budget per value of the ``group_by`` labels (e.g. per route)."""
+        return bool(self.group_by)
 
     @property
     def error_budget(self) -> float:
@@ -851,6 +870,14 @@ class Service:
         for i, s in enumerate(self.slos):
             if not isinstance(s, SLO):
                 raise DefinitionError(f"expected an SLO, got {type(s).__name__}", f"slos[{i}]")
+            fixed = set(dict(self.labels)) | ({"team"} if self.team else set())
+            clash = sorted(fixed & set(s.group_by))
+            if clash:
+                raise DefinitionError(
+                    f"grouping label(s) {clash} are also labels of service {self.name!r}: "
+                    "the service label would overwrite every group's value",
+                    f"slos[{i}].group_by",
+                )
             if s.name in seen:
                 raise DefinitionError(f"duplicate SLO name {s.name!r} in service {self.name!r}", f"slos[{i}].name")
             seen.add(s.name)

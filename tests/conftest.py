@@ -52,6 +52,7 @@ CURRENT_MODULES = frozenset(
         "test_alertmanager_live",
         "test_backends",
         "test_e2e",
+        "test_grouped",
         "test_native_histograms",
         "test_native_prometheus",
         "test_report_prometheus",

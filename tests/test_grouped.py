@@ -222,3 +222,38 @@ def test_the_tier_labels_the_model_writes_are_reserved() -> None:
     from slo import model
 
     assert {model.TIER_LABEL, model.RENAMED_TIER_LABEL} <= model.GROUP_RESERVED_LABELS
+
+
+GROUPED_YAML = """\
+apiVersion: slo-toolkit/v1
+services:
+  - name: shop
+    slos:
+      - name: avail
+        objective: 99.9
+        group_by: [route]
+        sli:
+          ratio:
+            bad: {metric: http_requests_total, labels: {code: {regex: "5.."}}}
+            total: {metric: http_requests_total}
+"""
+
+
+@pytest.mark.parametrize(("version", "refused"), [("2.30", True), ("2.31", False), ("3.16", False)])
+def test_a_target_without_rule_group_limits_refuses_grouped_slos(tmp_path: Path, version: str, refused: bool) -> None:
+    """max_groups is enforced by the rule-group limit (Prometheus 2.31+): an older target is refused by name."""
+    import shutil
+
+    (tmp_path / "slos.yaml").write_text(GROUPED_YAML, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(f'[tool.slo]\nprometheus_version = "{version}"\n', encoding="utf-8")
+    slo_cmd = shutil.which("slo")
+    assert slo_cmd is not None
+    proc = subprocess.run([slo_cmd, "generate", "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
+    if not refused:
+        assert proc.returncode == 0, proc.stderr
+        assert "limit: 100" in (tmp_path / "out/rules/shop.rules.yml").read_text()
+        return
+    assert proc.returncode == 1, proc.stderr
+    assert "shop/avail: group_by needs Prometheus 2.31 or later" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert not (tmp_path / "out").exists(), "nothing is written"

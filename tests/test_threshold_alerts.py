@@ -24,7 +24,7 @@ import yaml
 from generators import alertmanager as am
 from generators import threshold_rules, threshold_tests
 from generators.bundle import artifacts, notes
-from generators.prometheus_rules import ABSENT_ALERT, BUCKET_ALERT, BURN_ALERT, EXHAUSTED_ALERT
+from generators.prometheus_rules import ABSENT_ALERT, BUCKET_ALERT, BURN_ALERT, EXHAUSTED_ALERT, GROUP_LIMIT_ALERT
 from generators.yamlout import dump
 from slo import (
     availability,
@@ -128,7 +128,7 @@ def test_example_maps_every_row_of_the_seeds_table_in_python_and_yaml() -> None:
 
 
 def test_reserved_alert_names_are_the_slo_rule_names() -> None:
-    assert {BURN_ALERT, ABSENT_ALERT, BUCKET_ALERT, EXHAUSTED_ALERT} == RESERVED_ALERT_NAMES
+    assert {BURN_ALERT, ABSENT_ALERT, BUCKET_ALERT, EXHAUSTED_ALERT, GROUP_LIMIT_ALERT} == RESERVED_ALERT_NAMES
 
 
 def test_committed_example_output_holds_the_threshold_files() -> None:

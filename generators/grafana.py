@@ -35,13 +35,13 @@ from grafanalib._gen import DashboardEncoder
 from generators import grafana_groups
 from generators.grafana_panels import BUDGET_STEPS, DATASOURCE
 from generators.grafana_panels import Layout as _Layout
-from generators.grafana_panels import coloured as _coloured
 from generators.grafana_panels import column as _column
 from generators.grafana_panels import num as _num
 from generators.grafana_panels import pct as _pct
 from generators.grafana_panels import refs as _refs
 from generators.grafana_panels import stat as _stat
 from generators.grafana_panels import state_timeline as _state_timeline
+from generators.grafana_panels import status_columns as _status_columns
 from generators.grafana_panels import target as _target
 from generators.grafana_panels import threshold_line as _threshold_line
 from generators.grafana_panels import timeseries as _timeseries
@@ -544,9 +544,6 @@ def _slo_table(services: Sequence[Service], grafana_url: str | None, title: str,
         for t in s.alerting.tiers
         if t.long_window == OVERVIEW_BURN_WINDOW
     ]
-    burn_steps = [{"color": "green", "value": None}, {"color": "yellow", "value": 1}]
-    if fast and min(fast) > 1:
-        burn_steps.append({"color": "red", "value": min(fast)})
     link = {
         "targetBlank": False,
         "title": "Open the service's SLO dashboard",
@@ -560,25 +557,7 @@ def _slo_table(services: Sequence[Service], grafana_url: str | None, title: str,
         _column(
             f"Value #{refs[0]}", "Objective", [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 2}]
         ),
-        _column(f"Value #{refs[1]}", "SLI", [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 3}]),
-        _column(
-            f"Value #{refs[2]}",
-            "Budget remaining",
-            [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 1}, *_coloured(BUDGET_STEPS)],
-        ),
-        _column(
-            f"Value #{refs[3]}",
-            f"Burn rate ({OVERVIEW_BURN_WINDOW})",
-            [{"id": "unit", "value": "suffix:x"}, {"id": "decimals", "value": 2}, *_coloured(burn_steps)],
-        ),
-        _column(
-            f"Value #{refs[4]}",
-            "Firing alerts",
-            [
-                {"id": "decimals", "value": 0},
-                *_coloured([{"color": "green", "value": None}, {"color": "red", "value": 1}]),
-            ],
-        ),
+        *_status_columns(refs[1:], "SLI", OVERVIEW_BURN_WINDOW, fast),
     ]
     return g.Table(
         title=title,

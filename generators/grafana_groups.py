@@ -12,7 +12,7 @@ from typing import Any
 import attr
 from grafanalib import core as g
 
-from generators.grafana_panels import BUDGET_STEPS, DATASOURCE, coloured, column, refs, target
+from generators.grafana_panels import DATASOURCE, refs, status_columns, target
 from slo.durations import Duration
 from slo.model import SLO, Service
 from slo.recorded import BUDGET_REMAINING, SLI_PERIOD, burn_rate_name, identity, series
@@ -60,35 +60,8 @@ def group_table(service: Service, slo: SLO) -> tuple[int, g.Table]:
     ]
     ids = refs(len(exprs))
     fast = [t.factor(slo.period) for t in (slo.alerting.tiers if slo.alerting else ()) if t.long_window == BURN_WINDOW]
-    burn_steps = [{"color": "green", "value": None}, {"color": "yellow", "value": 1}]
-    if fast and min(fast) > 1:
-        burn_steps.append({"color": "red", "value": min(fast)})
     period = slo.period.alerting_window
-    overrides = [
-        column(
-            f"Value #{ids[0]}",
-            f"SLI ({period})",
-            [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 3}],
-        ),
-        column(
-            f"Value #{ids[1]}",
-            "Budget remaining",
-            [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 1}, *coloured(BUDGET_STEPS)],
-        ),
-        column(
-            f"Value #{ids[2]}",
-            f"Burn rate ({BURN_WINDOW})",
-            [{"id": "unit", "value": "suffix:x"}, {"id": "decimals", "value": 2}, *coloured(burn_steps)],
-        ),
-        column(
-            f"Value #{ids[3]}",
-            "Firing alerts",
-            [
-                {"id": "decimals", "value": 0},
-                *coloured([{"color": "green", "value": None}, {"color": "red", "value": 1}]),
-            ],
-        ),
-    ]
+    overrides = status_columns(ids, f"SLI ({period})", BURN_WINDOW, fast)
     table = g.Table(
         title=f"Per {by}: worst budget first",
         description=(

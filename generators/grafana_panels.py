@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attr
@@ -154,4 +155,37 @@ def coloured(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {"id": "color", "value": {"mode": "thresholds"}},
         {"id": "custom.cellOptions", "value": {"type": "color-background"}},
         {"id": "custom.displayMode", "value": "color-background"},
+    ]
+
+
+def status_columns(
+    refs: Sequence[str], sli_title: str, burn_window: object, fast_factors: Sequence[float]
+) -> list[dict[str, Any]]:
+    """The SLI, budget-remaining, burn-rate and firing-alert columns of a status table (``refs`` in that
+    order): the overview and a grouped SLO's per-group table colour them alike. The burn rate turns red
+    at the smallest fast-page factor over ``burn_window``."""
+    burn_steps: list[dict[str, Any]] = [{"color": "green", "value": None}, {"color": "yellow", "value": 1}]
+    if fast_factors and min(fast_factors) > 1:
+        burn_steps.append({"color": "red", "value": min(fast_factors)})
+    sli, budget, burn, firing = refs
+    return [
+        column(f"Value #{sli}", sli_title, [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 3}]),
+        column(
+            f"Value #{budget}",
+            "Budget remaining",
+            [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 1}, *coloured(BUDGET_STEPS)],
+        ),
+        column(
+            f"Value #{burn}",
+            f"Burn rate ({burn_window})",
+            [{"id": "unit", "value": "suffix:x"}, {"id": "decimals", "value": 2}, *coloured(burn_steps)],
+        ),
+        column(
+            f"Value #{firing}",
+            "Firing alerts",
+            [
+                {"id": "decimals", "value": 0},
+                *coloured([{"color": "green", "value": None}, {"color": "red", "value": 1}]),
+            ],
+        ),
     ]

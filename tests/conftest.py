@@ -13,6 +13,13 @@ from typing import Any
 
 import pytest
 
+from tests.xdist_plan import (  # noqa: F401 - hooks of parallel runs, see tests/xdist_plan.py
+    pytest_collection_finish,
+    pytest_configure_node,
+    pytest_unconfigure,
+    pytest_xdist_make_scheduler,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLE = ROOT / "examples" / "ai-assistant"

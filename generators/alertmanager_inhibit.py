@@ -26,9 +26,10 @@ def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
         {
             "source_matchers": [burn, matcher("severity", "critical")],
             "target_matchers": [burn, matcher("severity", "warning")],
-            "equal": ["service", "slo"],
+            # a grouped SLO's page inhibits the ticket of the same group only (empty on both sides otherwise)
+            "equal": ["service", "slo", *slo_grouping_labels(defs)],
         },
-        {
+        {  # a blind SLO is blind for every group: the metric is missing as a whole
             "source_matchers": [missing],
             "target_matchers": [burn],
             "equal": ["service", "slo"],
@@ -49,6 +50,11 @@ def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:
     if routing.cross_inhibit:
         rules += cross_inhibit_rules(defs)
     return rules
+
+
+def slo_grouping_labels(defs: Definitions) -> list[str]:
+    """Every grouping label of a grouped SLO (``group_by``), sorted."""
+    return sorted({label for service in defs.services for slo in service.slos for label in slo.group_by})
 
 
 def _metric(source: object) -> str | None:

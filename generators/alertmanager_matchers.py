@@ -53,7 +53,8 @@ def threshold_alert_names(defs: Definitions, both_levels: bool = False) -> list[
 
 def alert_names(defs: Definitions) -> list[str]:
     """Every SLO alert name the rule generator can write for these definitions (burn-rate names first)."""
-    return [*burn_alert_names(defs), *FIXED_ALERTS]
+    grouped = any(slo.group_by for service in defs.services for slo in service.slos)
+    return [*burn_alert_names(defs), *FIXED_ALERTS, *([prometheus_rules.GROUP_LIMIT_ALERT] if grouped else [])]
 
 
 def one_of(label: str, values: list[str]) -> str:

@@ -144,7 +144,7 @@ def service_files(
     """One service's rule files, unit tests, PrometheusRule, dashboard and alert label sets."""
     head = header(origin)
     out: list[tuple[str, str]] = []
-    rules = prometheus_rules.rule_file(service)
+    rules = prometheus_rules.rule_file(service, groups.target)
     if sloth:
         rules = sloth_compat.apply(service, rules)
     rules = slo_rules = groups.rules(rules)

@@ -28,11 +28,23 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import attr
 import orjson
 from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
+from generators import grafana_groups
+from generators.grafana_panels import BUDGET_STEPS, DATASOURCE
+from generators.grafana_panels import Layout as _Layout
+from generators.grafana_panels import column as _column
+from generators.grafana_panels import num as _num
+from generators.grafana_panels import pct as _pct
+from generators.grafana_panels import refs as _refs
+from generators.grafana_panels import stat as _stat
+from generators.grafana_panels import state_timeline as _state_timeline
+from generators.grafana_panels import status_columns as _status_columns
+from generators.grafana_panels import target as _target
+from generators.grafana_panels import threshold_line as _threshold_line
+from generators.grafana_panels import timeseries as _timeseries
 from generators.yamlout import dump
 from slo import promql, threshold_promql
 from slo.durations import Duration
@@ -53,7 +65,6 @@ from slo.recorded import (
 from slo.selectors import Matcher, Selector, quote
 
 SCHEMA_VERSION = 39
-DATASOURCE: dict[str, str] = {"type": "prometheus", "uid": "${datasource}"}
 RATE = "$__rate_interval"
 UID_LIMIT = 40
 # Service dashboards are "slo-<name>"; a name starts with a letter or digit, so this cannot clash.
@@ -65,12 +76,6 @@ TAG = "slo-toolkit"
 OVERVIEW_BURN_WINDOW = Duration.parse("1h")
 DESCRIPTION = f"{MARKER}. Do not edit: change the SLO definitions and run `slo generate`."
 
-# Error budget remaining: red when spent (objective missed), yellow when under a quarter is left.
-BUDGET_STEPS: list[dict[str, Any]] = [
-    {"color": "red", "value": None},
-    {"color": "yellow", "value": 0},
-    {"color": "green", "value": 0.25},
-]
 # Tier lines by severity, the lowest factor of a severity first (critical wins a shared factor).
 SEVERITY_COLOURS = {"warning": ("yellow", "orange"), "critical": ("red", "dark-red")}
 
@@ -101,134 +106,6 @@ def dashboard_url(grafana_url: str | None, service_name: str) -> str:
 def overview_url(grafana_url: str | None) -> str:
     """The URL of the overview dashboard."""
     return _url(grafana_url, OVERVIEW_UID)
-
-
-# ---------------------------------------------------------------------------------------------
-# grafanalib pieces
-
-
-@attr.s
-class PromTarget(g.Target):
-    """A Prometheus query in the current model: says whether it is a range or an instant query."""
-
-    def to_json_data(self) -> dict[str, Any]:
-        data = super().to_json_data()
-        data.update({"editorMode": "code", "range": not self.instant})
-        return data
-
-
-def _target(expr: str, ref: str, legend: str = "", *, instant: bool = False, table: bool = False) -> PromTarget:
-    """A query; ``table`` ones (instant, one row per series) feed the SLO tables."""
-    return PromTarget(
-        expr=expr,
-        refId=ref,
-        legendFormat=legend,
-        instant=instant or table,
-        format="table" if table else "time_series",
-        intervalFactor=1,
-        datasource=dict(DATASOURCE),
-    )
-
-
-def _refs(n: int) -> list[str]:
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return [letters[i] if i < 26 else f"Q{i}" for i in range(n)]
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:.10g}%"
-
-
-def _num(value: float) -> str:
-    return f"{value:.12g}"
-
-
-def _threshold_line(value: float, colour: str = "red") -> list[dict[str, Any]]:
-    return [{"color": "green", "value": None}, {"color": colour, "value": value}]
-
-
-def _timeseries(title: str, targets: list[PromTarget], unit: str, description: str = "", **kw: Any) -> g.TimeSeries:
-    kw.setdefault("thresholds", [{"color": "green", "value": None}])
-    kw.setdefault("legendDisplayMode", "list")
-    kw.setdefault("tooltipMode", "multi")
-    return g.TimeSeries(
-        title=title,
-        description=description,
-        dataSource=dict(DATASOURCE),
-        targets=targets,
-        unit=unit,
-        maxDataPoints=None,
-        **kw,
-    )
-
-
-def _stat(title: str, expr: str, unit: str, steps: list[dict[str, Any]], description: str, decimals: int) -> g.Stat:
-    return g.Stat(
-        title=title,
-        description=description,
-        dataSource=dict(DATASOURCE),
-        targets=[_target(expr, "A", instant=True)],
-        format=unit,
-        decimals=decimals,
-        thresholds=steps,
-        color={"mode": "thresholds"},
-        colorMode="value",
-        graphMode="none",
-        reduceCalc="lastNotNull",
-        noValue="no data",
-        maxDataPoints=None,
-    )
-
-
-def _state_timeline(title: str, targets: list[PromTarget], mappings: list[dict[str, Any]], description: str) -> Any:
-    return g.StateTimeline(
-        title=title,
-        description=description,
-        dataSource=dict(DATASOURCE),
-        targets=targets,
-        mappings=mappings,
-        thresholds=[{"color": "green", "value": None}],
-        mergeValues=True,
-        showValue="never",
-        maxDataPoints=None,
-    )
-
-
-class _Layout:
-    """Places panels on Grafana's 24-column grid, line by line, and numbers them."""
-
-    def __init__(self) -> None:
-        self.panels: list[Any] = []
-        self.y = 0
-        self.next_id = 1
-
-    def _id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
-
-    def row(self, title: str, description: str = "") -> None:
-        row = g.RowPanel(
-            title=title,
-            description=description or None,
-            dataSource=dict(DATASOURCE),
-            gridPos=g.GridPos(h=1, w=24, x=0, y=self.y),
-            id=self._id(),
-        )
-        self.panels.append(row)
-        self.y += 1
-
-    def line(self, height: int, *placed: tuple[int, Any]) -> list[int]:
-        """Panels side by side, each ``(width, panel)``; returns their ids."""
-        x, ids = 0, []
-        for width, panel in placed:
-            if x + width > 24:
-                raise ValueError(f"panels wider than the grid: {x} + {width} > 24")
-            pid = self._id()
-            self.panels.append(attr.evolve(panel, gridPos=g.GridPos(h=height, w=width, x=x, y=self.y), id=pid))
-            ids.append(pid)
-            x += width
-        self.y += height
-        return ids
 
 
 def _to_dict(dashboard: g.Dashboard) -> dict[str, Any]:
@@ -561,6 +438,13 @@ def _slice_mean(service: Service, slo: SLO) -> list[tuple[int, Any]]:
     return [(24, error)]
 
 
+def _slice_panels(service: Service, slo: SLO) -> list[tuple[int, Any]]:
+    """The slices row: good/bad slices and their error ratio, or a slice mean's recorded ratio."""
+    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:
+        return _slice_mean(service, slo)
+    return _slices(service, slo)
+
+
 def _annotation(service: Service, slo: SLO, panel_ids: list[int]) -> dict[str, Any]:
     return {
         "datasource": dict(DATASOURCE),
@@ -583,13 +467,21 @@ def _slo_rows(layout: _Layout, service: Service, slo: SLO) -> dict[str, Any]:
         f"{slo.name}: {_pct(slo.objective)} {_kind(slo)} over {slo.period}",
         slo.description,
     )
-    ids = layout.line(6, *_headline(service, slo))
-    ids += layout.line(8, *_burn(service, slo))
-    ids += layout.line(8, *_signals(slo))
-    if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean:
-        ids += layout.line(7, *_slice_mean(service, slo))
-    elif isinstance(slo.sli, TimeSliceSLI):
-        ids += layout.line(7, *_slices(service, slo))
+    if not slo.group_by:
+        ids = layout.line(6, *_headline(service, slo))
+        ids += layout.line(8, *_burn(service, slo))
+        ids += layout.line(8, *_signals(slo))
+        if isinstance(slo.sli, TimeSliceSLI):
+            ids += layout.line(7, *_slice_panels(service, slo))
+        return _annotation(service, slo, ids)
+    # grouped: one row per group first, then the usual panels with a line per group
+    height, table = grafana_groups.group_table(service, slo)
+    layout.line(height, (24, table))
+    ids = layout.line(6, *grafana_groups.with_group_legends(slo, _headline(service, slo)))
+    ids += layout.line(8, *grafana_groups.with_group_legends(slo, _burn(service, slo)))
+    ids += layout.line(8, *grafana_groups.with_group_legends(slo, _signals(slo)))
+    if isinstance(slo.sli, TimeSliceSLI):
+        ids += layout.line(7, *grafana_groups.with_group_legends(slo, _slice_panels(service, slo)))
     return _annotation(service, slo, ids)
 
 
@@ -648,8 +540,9 @@ def _services_matcher(services: Sequence[Service]) -> Matcher:
     return Matcher("service", "=~", "|".join(re.escape(s.name) for s in services))
 
 
-def _by_slo(metric: str, matcher: Matcher) -> str:
-    return f"max by (service, slo) ({Selector(metric, (matcher,)).render()})"
+def _by_slo(metric: str, matcher: Matcher, op: str = "max") -> str:
+    """One value per SLO: ``min`` for an SLI or budget shows a grouped SLO's worst group (one series otherwise)."""
+    return f"{op} by (service, slo) ({Selector(metric, (matcher,)).render()})"
 
 
 def _objective_with_uid(services: Sequence[Service]) -> str:
@@ -662,26 +555,13 @@ def _objective_with_uid(services: Sequence[Service]) -> str:
     return " or ".join(parts)
 
 
-def _column(name: str, title: str, props: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"matcher": {"id": "byName", "options": name}, "properties": [{"id": "displayName", "value": title}, *props]}
-
-
-def _coloured(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"id": "thresholds", "value": {"mode": "absolute", "steps": steps}},
-        {"id": "color", "value": {"mode": "thresholds"}},
-        {"id": "custom.cellOptions", "value": {"type": "color-background"}},
-        {"id": "custom.displayMode", "value": "color-background"},
-    ]
-
-
 def _slo_table(services: Sequence[Service], grafana_url: str | None, title: str, description: str) -> g.Table:
     matcher = _services_matcher(services)
     firing = Selector("ALERTS", (Matcher("alertstate", "=", "firing"), matcher)).render()
     exprs = [
         _objective_with_uid(services),
-        _by_slo(SLI_PERIOD, matcher),
-        _by_slo(BUDGET_REMAINING, matcher),
+        _by_slo(SLI_PERIOD, matcher, "min"),
+        _by_slo(BUDGET_REMAINING, matcher, "min"),
         _by_slo(burn_rate_name(OVERVIEW_BURN_WINDOW), matcher),
         f"count by (service, slo) ({firing}) or (0 * {_by_slo(OBJECTIVE, matcher)})",
     ]
@@ -694,9 +574,6 @@ def _slo_table(services: Sequence[Service], grafana_url: str | None, title: str,
         for t in s.alerting.tiers
         if t.long_window == OVERVIEW_BURN_WINDOW
     ]
-    burn_steps = [{"color": "green", "value": None}, {"color": "yellow", "value": 1}]
-    if fast and min(fast) > 1:
-        burn_steps.append({"color": "red", "value": min(fast)})
     link = {
         "targetBlank": False,
         "title": "Open the service's SLO dashboard",
@@ -710,25 +587,7 @@ def _slo_table(services: Sequence[Service], grafana_url: str | None, title: str,
         _column(
             f"Value #{refs[0]}", "Objective", [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 2}]
         ),
-        _column(f"Value #{refs[1]}", "SLI", [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 3}]),
-        _column(
-            f"Value #{refs[2]}",
-            "Budget remaining",
-            [{"id": "unit", "value": "percentunit"}, {"id": "decimals", "value": 1}, *_coloured(BUDGET_STEPS)],
-        ),
-        _column(
-            f"Value #{refs[3]}",
-            f"Burn rate ({OVERVIEW_BURN_WINDOW})",
-            [{"id": "unit", "value": "suffix:x"}, {"id": "decimals", "value": 2}, *_coloured(burn_steps)],
-        ),
-        _column(
-            f"Value #{refs[4]}",
-            "Firing alerts",
-            [
-                {"id": "decimals", "value": 0},
-                *_coloured([{"color": "green", "value": None}, {"color": "red", "value": 1}]),
-            ],
-        ),
+        *_status_columns(refs[1:], "SLI", OVERVIEW_BURN_WINDOW, fast),
     ]
     return g.Table(
         title=title,

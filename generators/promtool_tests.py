@@ -80,9 +80,25 @@ def _inner(slo: SLO) -> Any:
     return slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
 
 
-def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str]]:
-    """Series for the phases, sampled every ``step`` seconds, that the SLO's selectors match."""
-    parts = synthetic.sli_series(slo)
+def _event_amounts(phases: list[Phase], step: int) -> tuple[list[tuple[int, float, float]], str | None]:
+    """(samples, events per sample, bad share) of each phase until the series stops, and the stop's text.
+
+    The first phase has one sample more: the series' starting value at time 0."""
+    amounts: list[tuple[int, float, float]] = []
+    for i, p in enumerate(phases):
+        n = _samples(p, step) + (1 if i == 0 else 0)
+        if p.bad is None:
+            return amounts, _gap(n, p.stale)
+        amounts.append((n, p.rate * step if p.traffic else 0.0, p.bad))
+    return amounts, None
+
+
+def input_series(slo: SLO, phases: list[Phase], step: int, extra: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Series for the phases, sampled every ``step`` seconds, that the SLO's selectors match.
+
+    ``extra`` labels go on every series (one group of a grouped SLO, e.g. ``route="a"``).
+    """
+    parts = [(role, metric, {**labels, **(extra or {})}) for role, metric, labels in synthetic.sli_series(slo)]
     if parts[0][0] == "probe":
         _, metric, labels = parts[0]
         segments: list[tuple[int, float | None]] = []
@@ -98,29 +114,15 @@ def input_series(slo: SLO, phases: list[Phase], step: int) -> list[dict[str, str
     if parts[0][0] == "histogram":  # a native histogram: fast and slow requests in one series
         _, metric, labels = parts[0]
         sli = _inner(slo)
-        histogram: list[tuple[int, float, float]] = []
-        gap = None
-        for i, p in enumerate(phases):
-            n = _samples(p, step) + (1 if i == 0 else 0)
-            if p.bad is None:
-                gap = _gap(n, p.stale)
-                break
-            total = p.rate * step if p.traffic else 0.0
-            histogram.append((n, total * (1.0 - p.bad), total * p.bad))
+        amounts, gap = _event_amounts(phases, step)
+        histogram = [(n, total * (1.0 - bad), total * bad) for n, total, bad in amounts]
         values = synthetic.native_values(histogram, sli.threshold) + (f" {gap}" if gap else "")
         return [{"series": synthetic.series_text(metric, labels), "values": values}]
     out = []
+    amounts, gap = _event_amounts(phases, step)
     for role, metric, labels in parts:
-        counter: list[tuple[int, float]] = []
-        gap = None
-        for i, p in enumerate(phases):
-            n = _samples(p, step) + (1 if i == 0 else 0)
-            if p.bad is None:
-                gap = _gap(n, p.stale)
-                break
-            total = p.rate * step if p.traffic else 0.0
-            share = {"total": 1.0, "bad": p.bad, "good": 1.0 - p.bad}[role]
-            counter.append((n, total * share))
+        share = {"total": lambda bad: 1.0, "bad": lambda bad: bad, "good": lambda bad: 1.0 - bad}[role]
+        counter = [(n, total * share(bad)) for n, total, bad in amounts]
         values = synthetic.counter_values(counter)
         if gap is not None:
             values += f" {gap}"

@@ -279,3 +279,24 @@ def histogram_problems(defs: Any, target: PrometheusTarget) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def grouping_problems(defs: Any, target: PrometheusTarget) -> list[Problem]:
+    """Grouped SLOs (``group_by``), refused before Prometheus 2.31: their cardinality bound is the rule-group
+    ``limit``, and rules without it would record any number of groups unbounded."""
+    if target.at_least(LIMIT_FROM):
+        return []
+    since = f"{LIMIT_FROM[0]}.{LIMIT_FROM[1]}"
+    return [
+        Problem(
+            defs.origin(service.name),
+            None,
+            f"{service.name}/{slo.name}",
+            f"group_by needs Prometheus {since} or later (its max_groups bound is the rule-group limit); "
+            f'prometheus_version is {target}: set [tool.slo] prometheus_version = "{since}" or later, '
+            "or remove group_by",
+        )
+        for service in defs.services
+        for slo in service.slos
+        if getattr(slo, "group_by", ())
+    ]

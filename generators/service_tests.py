@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generators import guard_tests, promtool_tests
+from generators import group_tests, guard_tests, promtool_tests
 from generators.prometheus_rules import slo_groups
 from slo.model import Service
 
@@ -29,6 +29,7 @@ def test_file(service: Service, rule_file: str) -> dict[str, Any]:
                 promtool_tests.quiet_case(service, slo),
                 *promtool_tests.native_input_cases(service, slo),
                 *guard_tests.guard_cases(service, slo),
+                group_tests.one_group_burns_case(service, slo),
             ]
         except promtool_tests.Unsupported:
             continue

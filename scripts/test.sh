@@ -91,7 +91,10 @@ step ruff format --check .
 echo "== slo generate --check (committed example output is up to date)"
 step slo generate --check
 echo "== pytest"
-step python -m pytest -q "$@"
+# Parallel workers (pytest-xdist): the suite waits on servers more than it computes, so three workers on two
+# cores overlap the waits; tests sharing a module's server stay on one worker (tests/xdist_plan.py).
+# SLO_TEST_WORKERS=0 runs everything in this process, one test after another.
+step python -m pytest -q -n "${SLO_TEST_WORKERS:-3}" "$@"
 
 # --- nothing that ran before was stopped ----------------------------------------------------------
 for pid in $before_pids; do

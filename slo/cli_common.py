@@ -83,11 +83,11 @@ def artifacts(defs: Definitions, alertmanager_base: str | None = None) -> dict[s
 
 def target_problems(defs: Definitions, settings: config.Settings | None = None) -> None:
     """Refuse what the target Prometheus ([tool.slo] prometheus_version) cannot load, e.g. UTF-8 names on 2.x."""
-    from generators.rule_compat import PrometheusTarget, histogram_problems, name_problems
+    from generators.rule_compat import PrometheusTarget, grouping_problems, histogram_problems, name_problems
 
     chosen = settings or config.settings()
     target = PrometheusTarget.parse(chosen.prometheus_version)
-    problems = name_problems(defs, target) + histogram_problems(defs, target)
+    problems = name_problems(defs, target) + histogram_problems(defs, target) + grouping_problems(defs, target)
     if problems:
         raise SpecError(problems)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from slo.durations import Duration, parse_seconds
 from slo.errors import DefinitionError
 from slo.model import (
+    DEFAULT_MAX_GROUPS,
     DEFAULT_POLICY,
     SLO,
     AlertPolicy,
@@ -114,6 +115,8 @@ def _slo(
     description: str,
     labels: Mapping[str, str] | None,
     alerting: AlertPolicy | object | None,
+    group_by: Iterable[str] = (),
+    max_groups: int = DEFAULT_MAX_GROUPS,
 ) -> SLO:
     return SLO(
         name=name,
@@ -123,6 +126,8 @@ def _slo(
         description=description,
         labels=labels or {},  # type: ignore[arg-type]
         alerting=DEFAULT_POLICY if alerting is _DEFAULT else alerting,  # type: ignore[arg-type]
+        group_by=_labels_arg(group_by),
+        max_groups=max_groups,
     )
 
 
@@ -159,6 +164,8 @@ def ratio(
     description: str = "",
     labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
+    group_by: Iterable[str] = (),
+    max_groups: int = DEFAULT_MAX_GROUPS,
 ) -> SLO:
     """Good (or bad) events over total events from counters.
 
@@ -177,6 +184,8 @@ def ratio(
         description,
         labels,
         alerting,
+        group_by,
+        max_groups,
     )
 
 
@@ -192,13 +201,26 @@ def availability(
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
+    group_by: Iterable[str] = (),
+    max_groups: int = DEFAULT_MAX_GROUPS,
 ) -> SLO:
     """Requests that did not fail: bad = ``metric{labels, errors}``, total = ``metric{labels}``."""
     if not errors:
         raise DefinitionError("availability needs 'errors', the labels that mark a failed request")
     total = selector(metric, labels)
     bad = selector(metric, {**(labels or {}), **errors})
-    return _slo(name, objective, RatioSLI(total, bad=bad), period, timezone, description, slo_labels, alerting)
+    return _slo(
+        name,
+        objective,
+        RatioSLI(total, bad=bad),
+        period,
+        timezone,
+        description,
+        slo_labels,
+        alerting,
+        group_by,
+        max_groups,
+    )
 
 
 def latency(
@@ -217,6 +239,8 @@ def latency(
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
+    group_by: Iterable[str] = (),
+    max_groups: int = DEFAULT_MAX_GROUPS,
 ) -> SLO:
     """``objective`` % of requests faster than ``under`` — "p95 < 200 ms" is ``latency(..., 95, under="200ms")``.
 
@@ -233,6 +257,8 @@ def latency(
         description,
         slo_labels,
         alerting,
+        group_by,
+        max_groups,
     )
 
 
@@ -250,6 +276,8 @@ def error_rate(
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
+    group_by: Iterable[str] = (),
+    max_groups: int = DEFAULT_MAX_GROUPS,
 ) -> SLO:
     """Slices in which the error rate stayed below ``below`` ("0.1%" or 0.001) make up ``objective`` %."""
     if isinstance(below, str):
@@ -271,7 +299,7 @@ def error_rate(
     total = selector(metric, labels)
     bad = selector(metric, {**(labels or {}), **errors})
     sli = TimeSliceSLI(RatioSLI(total, bad=bad), Duration.parse(slice), round(1 - limit, 10))
-    return _slo(name, objective, sli, period, timezone, description, slo_labels, alerting)
+    return _slo(name, objective, sli, period, timezone, description, slo_labels, alerting, group_by, max_groups)
 
 
 def uptime(
@@ -287,13 +315,15 @@ def uptime(
     description: str = "",
     slo_labels: Mapping[str, str] | None = None,
     alerting: AlertPolicy | object | None = _DEFAULT,
+    group_by: Iterable[str] = (),
+    max_groups: int = DEFAULT_MAX_GROUPS,
 ) -> SLO:
     """Good minutes (``slice``) in which the probe gauge held.
 
     ``min_success`` is the share of probe samples in a slice that must succeed (default: all).
     """
     sli = TimeSliceSLI(ProbeSLI(selector(metric, labels)), Duration.parse(slice), min_success)
-    return _slo(name, objective, sli, period, timezone, description, slo_labels, alerting)
+    return _slo(name, objective, sli, period, timezone, description, slo_labels, alerting, group_by, max_groups)
 
 
 def service(

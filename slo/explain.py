@@ -122,6 +122,8 @@ def facts(service: Service, slo: SLO, query_offset: Duration | None = None) -> d
         "budget": budget(slo),
         "alerting": slo.alerting is not None,
     }
+    if slo.group_by:
+        doc["grouping"] = {"group_by": list(slo.group_by), "max_groups": slo.max_groups}
     if slo.alerting is None:
         return doc
     doc["query_offset"] = str(query_offset) if query_offset is not None else None
@@ -191,6 +193,13 @@ def render(docs: list[tuple[SLO, dict[str, Any]]]) -> str:
     for slo, d in docs:
         out.append(f"{d['service']}/{d['slo']}: {_pct(d['objective'])} over {d['period']}: {d['sli']}")
         out.append(f"  Error budget: {d['budget']['text']}.")
+        if "grouping" in d:
+            by, most = ", ".join(d["grouping"]["group_by"]), d["grouping"]["max_groups"]
+            out.append(
+                f"  Grouped by {by}: one SLI and error budget per value of {by}; each group's alerts fire on its own "
+                f"burn and carry its {by} label. At most {most} groups: beyond that the rule groups fail their "
+                "limit and record nothing, and SLOGroupLimitExceeded fires."
+            )
         if not d["alerting"]:
             out.append("  Alerting is disabled for this SLO.")
             out.append("")

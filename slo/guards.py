@@ -185,7 +185,8 @@ def _short_of(window: Duration) -> str:
 
 
 def bad_events(service: Service, slo: SLO, window: Duration) -> str:
-    """PromQL: bad events within ``window`` (single series without labels; ``0`` when none yet).
+    """PromQL: bad events within ``window`` (single series without labels; ``0`` when none yet; one series
+    per group, with only the group labels, for a grouped SLO).
 
     The raw window counts them from the source counters; derived windows integrate the recorded
     5m bad-event rate over the time the window covers.
@@ -193,6 +194,11 @@ def bad_events(service: Service, slo: SLO, window: Duration) -> str:
     if window in raw_windows(slo):
         return promql.bad_events(slo, window, "increase")
     rec = series(BAD_RATE, service, slo)
+    if slo.group_by:  # per group; a group without a sample has no events and fails a minimum > 0 anyway
+        if window <= BASE_WINDOW:
+            return f"({promql.aggregate(str(rec), slo.group_by)} * {window.seconds})"
+        scaled = f"avg_over_time({rec}[{window}]) * {coverage(service, slo, window)}"
+        return f"({promql.aggregate(scaled, slo.group_by)} * {window.seconds})"
     if window <= BASE_WINDOW:
         return f"(sum({rec}) * {window.seconds} or vector(0))"
     return f"(sum(avg_over_time({rec}[{window}]) * {coverage(service, slo, window)}) * {window.seconds} or vector(0))"

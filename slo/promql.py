@@ -50,6 +50,33 @@ def bucket_selector(sli: LatencySLI) -> Selector:
     return sli.bucket.with_matchers(Matcher("le", "=~", le_regex(sli.threshold)))
 
 
+def aggregate(inner: str, by: tuple[str, ...] = (), op: str = "sum") -> str:
+    """``sum(x)``, or for a grouped SLO ``sum by (a, b) (x)``: one series per group of the validated labels.
+
+    Every aggregation of an SLI's events goes through here, so a grouped SLO keeps its group labels
+    in rates, increases, closed and extrapolated increases alike.
+    """
+    return f"{op} by ({', '.join(by)}) ({inner})" if by else f"{op}({inner})"
+
+
+def on_groups(slo: SLO) -> str:
+    """The vector matching of a guard that gates an alert: per group for a grouped SLO (``on(route)``),
+    any sample at all (``on()``) otherwise."""
+    return f"on({', '.join(slo.group_by)})"
+
+
+def _zero_filled(expr: str, total: str, by: tuple[str, ...], opaque: bool) -> str:
+    """``expr`` with a 0 wherever ``total`` has a series and ``expr`` has none (no error counted yet).
+
+    ``vector(0)`` is a single label-less 0: right for a plain ``sum(...)``, but it never matches a
+    grouped total (``sum by (route)``, or a user's template such as Sloth's ``sum by (host)(rate(...))``),
+    which then gets no ratio at all for an error-free group. ``total * 0`` has the total's labels.
+    """
+    if by or opaque:
+        return f"({expr} or {total} * 0)"
+    return f"({expr} or vector(0))"
+
+
 class NativeUnsupported(ValueError):
     """A query shape native histograms cannot take (VictoriaMetrics' extrapolated increase)."""
 
@@ -87,8 +114,8 @@ def _classic_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[s
     return f"sum without (le) ({_range(fn, bucket_selector(sli), window)})", _range(fn, sli.count, window)
 
 
-def _latency_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
-    """(good, total) summed over the histogram's series, for the SLI's histogram kind.
+def _latency_events(sli: LatencySLI, fn: str, window: Duration | str, by: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(good, total) summed over the histogram's series (per group with ``by``), for the SLI's histogram kind.
 
     ``auto`` reads each series (label set ``L``: the native histogram ``x{L}`` and the classic
     ``x_count{L}`` share it once the functions drop the name) from one form only: the native histogram
@@ -99,19 +126,21 @@ def _latency_events(sli: LatencySLI, fn: str, window: Duration | str) -> tuple[s
     cover more of the window wins (the classic one until the native series holds a window's worth).
     """
     if sli.histogram_kind == "classic":
-        return _counter(bucket_selector(sli), fn, window), _counter(sli.count, fn, window)
+        return _counter(bucket_selector(sli), fn, window, by), _counter(sli.count, fn, window, by)
     native_good, native_total = _native_events(sli, fn, window)
     if sli.histogram_kind == "native":
-        return f"sum({native_good})", f"sum({native_total})"
+        return aggregate(native_good, by), aggregate(native_total, by)
     classic_good, classic_total = _classic_events(sli, fn, window)
     native = f"({native_total} >= {classic_total} or ({native_total} unless {classic_total}))"
-    good = f"sum(({native_good} and {native}) or ({classic_good} unless {native}))"
-    return good, f"sum({native} or {classic_total})"
+    good = aggregate(f"({native_good} and {native}) or ({classic_good} unless {native})", by)
+    return good, aggregate(f"{native} or {classic_total}", by)
 
 
-def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
+def _counter(source: EventSource, fn: str, window: Duration | str, by: tuple[str, ...] = ()) -> str:
     if isinstance(source, PromQLTemplate):
         expr = f"({source.render(window)})"
+        if by:  # a grouped SLO over a template: the template must keep the group labels
+            expr = f"({aggregate(source.render(window), by)})"
         # Templates are written as rates (Sloth/OpenSLO convention); increase = rate × range.
         if fn == "rate":
             return expr
@@ -121,12 +150,12 @@ def _counter(source: EventSource, fn: str, window: Duration | str) -> str:
     if fn in (INCREASE_CLOSED, RATE_CLOSED):
         if not isinstance(window, Duration):
             raise TypeError(f"{fn} needs a fixed window, got {window!r}")
-        return f"sum({fn.removesuffix('_closed')}({source.render()}[{window.seconds * 1000 + 1}ms]))"
+        return aggregate(f"{fn.removesuffix('_closed')}({source.render()}[{window.seconds * 1000 + 1}ms])", by)
     if fn in (EXTRAPOLATED_INCREASE, EXTRAPOLATED_INCREASE_CLOSED):
         if not isinstance(window, Duration):
             raise TypeError(f"{fn} needs a fixed window, got {window!r}")
-        return f"sum({extrapolated_increase(source.render(), window, fn == EXTRAPOLATED_INCREASE_CLOSED)})"
-    return f"sum({fn}({source.render()}[{window}]))"
+        return aggregate(extrapolated_increase(source.render(), window, fn == EXTRAPOLATED_INCREASE_CLOSED), by)
+    return aggregate(f"{fn}({source.render()}[{window}])", by)
 
 
 # Closed-range readings: one millisecond longer than the window, so the sample at the window's start is
@@ -165,32 +194,35 @@ def extrapolated_increase(series: str, window: Duration, closed: bool = False) -
     return f"({delta} * ({sampled} + {start} + {end}) / {sampled})"
 
 
-def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration | str) -> tuple[str, str]:
-    """(bad, total) events per second (``rate``) or in the window (``increase``)."""
+def _events(sli: RatioSLI | LatencySLI, fn: str, window: Duration | str, by: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(bad, total) events per second (``rate``) or in the window (``increase``), per group with ``by``."""
     if isinstance(sli, LatencySLI):
-        good, total = _latency_events(sli, fn, window)
+        good, total = _latency_events(sli, fn, window, by)
         # A missing bucket makes every request bad: loud beats silently never alerting.
-        return f"({total} - ({good} or vector(0)))", total
-    total = _counter(sli.total, fn, window)
+        return f"({total} - {_zero_filled(good, total, by, False)})", total
+    total = _counter(sli.total, fn, window, by)
+    other = sli.bad if sli.bad is not None else sli.good
+    assert other is not None
+    opaque = isinstance(sli.total, PromQLTemplate) or isinstance(other, PromQLTemplate)
+    counted = _zero_filled(_counter(other, fn, window, by), total, by, opaque)
     if sli.bad is not None:
-        return f"({_counter(sli.bad, fn, window)} or vector(0))", total
-    assert sli.good is not None
-    return f"({total} - ({_counter(sli.good, fn, window)} or vector(0)))", total
+        return counted, total
+    return f"({total} - {counted})", total
 
 
 def bad_events(slo: SLO, window: Duration, fn: str = "rate") -> str:
     """Bad events over ``window``: per second with ``rate``, counted with ``increase``."""
-    return _events(_occurrences(slo), fn, window)[0]
+    return _events(_occurrences(slo), fn, window, slo.group_by)[0]
 
 
 def total_events(slo: SLO, window: Duration, fn: str = "rate") -> str:
     """All events over ``window``."""
-    return _events(_occurrences(slo), fn, window)[1]
+    return _events(_occurrences(slo), fn, window, slo.group_by)[1]
 
 
 def good_events(slo: SLO, window: Duration, fn: str = "increase") -> str:
     """Good events over ``window`` (total − bad), for reports."""
-    bad, total = _events(_occurrences(slo), fn, window)
+    bad, total = _events(_occurrences(slo), fn, window, slo.group_by)
     return f"({total} - {bad})"
 
 
@@ -221,7 +253,7 @@ def error_ratio(slo: SLO, window: Duration | str) -> str:
     if isinstance(slo.sli, RawRatioSLI):
         return f"({slo.sli.error_ratio.render(window)})"
     sli = _occurrences(slo)
-    bad, total = _events(sli, "rate", window)
+    bad, total = _events(sli, "rate", window, slo.group_by)
     return guarded_ratio(bad, total)
 
 
@@ -239,9 +271,9 @@ def slice_error_ratio(
         raise TypeError(f"SLO {slo.name!r} is not sliced")
     window = at_window or sli.slice
     if isinstance(sli.inner, ProbeSLI):
-        ratio = f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))"
+        ratio = f"(1 - {aggregate(f'avg_over_time({sli.inner.selector.render()}[{window}])', slo.group_by, 'avg')})"
         return finite(ratio) if finite_only else ratio
-    bad, total = _events(sli.inner, counter_fn, window)
+    bad, total = _events(sli.inner, counter_fn, window, slo.group_by)
     if finite_only:
         total = finite(total)
     if sli.mean:
@@ -331,7 +363,7 @@ def probe_failed_samples(slo: SLO, window: Duration) -> str:
     if not isinstance(sli, ProbeSLI):
         raise TypeError(f"SLO {slo.name!r} is not a probe SLI ({type(sli).__name__})")
     sel = sli.selector.render()
-    return f"sum(count_over_time({sel}[{window}]) - sum_over_time({sel}[{window}]))"
+    return aggregate(f"count_over_time({sel}[{window}]) - sum_over_time({sel}[{window}])", slo.group_by)
 
 
 def probe_failure_ratio(slo: SLO, window: Duration | str) -> str:
@@ -369,7 +401,7 @@ def grafana_range(window: Duration | str) -> Duration | str:
 
 def event_rates(slo: SLO, window: Duration | str) -> tuple[str, str]:
     """(bad, total) events per second over ``window``, e.g. failed and all requests per second."""
-    return _events(_occurrences(slo), "rate", grafana_range(window))
+    return _events(_occurrences(slo), "rate", grafana_range(window), slo.group_by)
 
 
 def latency_quantile(slo: SLO, quantile: float, window: Duration | str) -> str:
@@ -380,8 +412,9 @@ def latency_quantile(slo: SLO, quantile: float, window: Duration | str) -> str:
     if not 0 < quantile < 1:
         raise ValueError(f"quantile must lie in (0, 1), got {quantile!r}")
     window = grafana_range(window)
-    classic = f"histogram_quantile({quantile:.12g}, sum by (le) (rate({sli.bucket.render()}[{window}])))"
-    native = f"histogram_quantile({quantile:.12g}, sum(rate({sli.histogram.render()}[{window}])))"
+    by = slo.group_by
+    classic = f"histogram_quantile({quantile:.12g}, {aggregate(f'rate({sli.bucket.render()}[{window}])', ('le', *by))})"
+    native = f"histogram_quantile({quantile:.12g}, {aggregate(f'rate({sli.histogram.render()}[{window}])', by)})"
     if sli.histogram_kind == "classic":
         return classic
     return native if sli.histogram_kind == "native" else f"{native} or {classic}"
@@ -392,7 +425,7 @@ def probe_success_ratio(slo: SLO, window: Duration | str) -> str:
     sli = slo.sli.inner if isinstance(slo.sli, TimeSliceSLI) else slo.sli
     if not isinstance(sli, ProbeSLI):
         raise TypeError(f"SLO {slo.name!r} is not a probe SLI ({type(sli).__name__})")
-    return f"avg(avg_over_time({sli.selector.render()}[{grafana_range(window)}]))"
+    return aggregate(f"avg_over_time({sli.selector.render()}[{grafana_range(window)}])", slo.group_by, "avg")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,7 +453,8 @@ def _report_slice_error(slo: SLO, counter_fn: str) -> str:
         raise TypeError(f"SLO {slo.name!r} is not sliced")
     if isinstance(sli.inner, ProbeSLI):
         window = f"{sli.slice.seconds * 1000 - 1}ms"
-        return finite(f"(1 - avg(avg_over_time({sli.inner.selector.render()}[{window}])))")
+        gauge = aggregate(f"avg_over_time({sli.inner.selector.render()}[{window}])", slo.group_by, "avg")
+        return finite(f"(1 - {gauge})")
     return slice_error_ratio(slo, finite_only=True, counter_fn=counter_fn)
 
 
@@ -440,7 +474,7 @@ def slice_presence(slo: SLO) -> str:
     assert isinstance(slo.sli, TimeSliceSLI)
     window = f"{slo.sli.slice.seconds * 1000 - 1}ms"
     if isinstance(slo.sli.inner, ProbeSLI):
-        return f"max(present_over_time({slo.sli.inner.selector.render()}[{window}]))"
+        return aggregate(f"present_over_time({slo.sli.inner.selector.render()}[{window}])", slo.group_by, "max")
     return events_presence(slo, window)
 
 
@@ -449,11 +483,11 @@ def events_presence(slo: SLO, window: Duration | str) -> str:
     sli = _occurrences(slo)
     if isinstance(sli, LatencySLI):
         totals = ([sli.count] if sli.reads_classic else []) + ([sli.histogram] if sli.reads_native else [])
-        return f"max({' or '.join(f'present_over_time({t.render()}[{window}])' for t in totals)})"
+        return aggregate(" or ".join(f"present_over_time({t.render()}[{window}])" for t in totals), slo.group_by, "max")
     total = sli.total
     if isinstance(total, PromQLTemplate):
-        return f"({_counter(total, 'rate', window)} * 0 + 1)"
-    return f"max(present_over_time({total.render()}[{window}]))"
+        return f"({_counter(total, 'rate', window, slo.group_by)} * 0 + 1)"
+    return aggregate(f"present_over_time({total.render()}[{window}])", slo.group_by, "max")
 
 
 def raw_ratio_presence(slo: SLO, window: Duration) -> str:

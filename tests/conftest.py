@@ -13,6 +13,13 @@ from typing import Any
 
 import pytest
 
+from tests.xdist_plan import (  # noqa: F401 - hooks of parallel runs, see tests/xdist_plan.py
+    pytest_collection_finish,
+    pytest_configure_node,
+    pytest_unconfigure,
+    pytest_xdist_make_scheduler,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 EXAMPLE = ROOT / "examples" / "ai-assistant"
@@ -52,6 +59,7 @@ CURRENT_MODULES = frozenset(
         "test_alertmanager_live",
         "test_backends",
         "test_e2e",
+        "test_grouped",
         "test_native_histograms",
         "test_native_prometheus",
         "test_report_prometheus",

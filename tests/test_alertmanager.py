@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import subprocess
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from slo.loaders import Definitions, load
 from slo.model import DEFAULT_POLICY
 from slo.toolcheck import check_alertmanager
 from tests.conftest import EXAMPLE, ROOT
+from tests.helpers import amtool_routes, write_artifacts
 
 SECRETS = "/etc/alertmanager/secrets"
 
@@ -82,27 +82,6 @@ def _defs(routing_, *services) -> Definitions:
     return Definitions(tuple(services), tuple((s.name, "test") for s in services), routing_, "test")
 
 
-def _write(tmp: Path, defs: Definitions, base: am.BaseConfig | None = None) -> Path:
-    for rel, text in artifacts(defs, base).items():
-        path = tmp / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return tmp
-
-
-def _routes_to(amtool: str, config: Path, labels: dict[str, str]) -> str:
-    """What Alertmanager's own routing code makes of ``labels``, via amtool, without --verify."""
-    args = [f'{k}="{v}"' for k, v in labels.items()]
-    proc = subprocess.run(
-        [amtool, "config", "routes", "test", f"--config.file={config}", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout.strip()
-
-
 def _alert(service_: str, slo: str, severity: str, team: str | None = None, **extra: str) -> dict[str, str]:
     labels = {"alertname": "SLOErrorBudgetBurn", "service": service_, "slo": slo, "severity": severity}
     if team:
@@ -124,15 +103,15 @@ def _all_pass(out: Path) -> list:
 
 def test_example_config_passes_amtool(amtool: str, tmp_path: Path) -> None:
     defs = load([EXAMPLE / "slos.py"])
-    out = _write(tmp_path, defs)
+    out = write_artifacts(tmp_path, defs)
     results = _all_pass(out)
     # every generated alert rule is a case, plus foreign alerts and the three non-SLO cases of a standalone config
     assert len(results) == 1 + len(am.slo_alerts(defs)) + len(am.foreign_alerts(defs, None)) + 3
     config = out / am.CONFIG
-    assert _routes_to(amtool, config, _alert("ai-assistant", "uptime", "critical", "sre")) == "pagerduty"
-    assert _routes_to(amtool, config, _alert("ai-assistant", "uptime", "warning", "sre")) == "slack"
+    assert amtool_routes(amtool, config, _alert("ai-assistant", "uptime", "critical", "sre")) == "pagerduty"
+    assert amtool_routes(amtool, config, _alert("ai-assistant", "uptime", "warning", "sre")) == "slack"
     absent = {**_alert("ai-assistant", "uptime", "warning", "sre"), "alertname": "SLOMetricAbsent"}
-    assert _routes_to(amtool, config, absent) == "slack"
+    assert amtool_routes(amtool, config, absent) == "slack"
 
 
 def test_example_routing_is_the_same_in_python_and_yaml() -> None:
@@ -263,10 +242,10 @@ SHAPES = {
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_routing_shapes_pass_amtool(shape: str, amtool: str, tmp_path: Path) -> None:
     routing_, expectations = SHAPES[shape]
-    out = _write(tmp_path, _defs(routing_))
+    out = write_artifacts(tmp_path, _defs(routing_))
     _all_pass(out)
     for labels, receiver in expectations:
-        assert _routes_to(amtool, out / am.CONFIG, labels) == receiver, labels
+        assert amtool_routes(amtool, out / am.CONFIG, labels) == receiver, labels
 
 
 def test_every_receiver_kind_is_rendered_with_file_fields_only(amtool: str, tmp_path: Path) -> None:
@@ -290,7 +269,7 @@ def test_every_receiver_kind_is_rendered_with_file_fields_only(amtool: str, tmp_
     assert by_name["payments-chat"]["slack_configs"][0]["send_resolved"] is True
     assert by_name["data-mail"]["email_configs"][0]["from"] == "alertmanager@example.com"
     assert alertmanager_base._secrets(doc, "") == []
-    _all_pass(_write(tmp_path, _defs(routing_)))
+    _all_pass(write_artifacts(tmp_path, _defs(routing_)))
 
 
 def test_custom_burn_alert_names_are_routed_and_inhibited() -> None:
@@ -308,7 +287,7 @@ def test_custom_burn_alert_names_are_routed_and_inhibited() -> None:
 def test_team_values_are_quoted_in_matchers(tmp_path: Path) -> None:
     odd = service("odd", _avail("availability", "odd"), team='ops "night", eu\\west')
     routing_ = routing(*RECEIVERS[:2], routes=[team_route('ops "night", eu\\west', warning="pagerduty")])
-    out = _write(tmp_path, _defs(routing_, odd))
+    out = write_artifacts(tmp_path, _defs(routing_, odd))
     _all_pass(out)
 
 
@@ -317,7 +296,7 @@ def test_team_values_are_quoted_in_matchers(tmp_path: Path) -> None:
 
 
 def test_a_wrong_expectation_is_reported_with_both_receivers(amtool: str, tmp_path: Path) -> None:
-    out = _write(tmp_path, load([EXAMPLE / "slos.py"]))
+    out = write_artifacts(tmp_path, load([EXAMPLE / "slos.py"]))
     shutil.rmtree(out / "rules")  # only the amtool part is under test here
     table = out / am.ROUTE_TESTS
     doc = yaml.safe_load(table.read_text())
@@ -332,7 +311,7 @@ def test_a_wrong_expectation_is_reported_with_both_receivers(amtool: str, tmp_pa
 
 
 def test_a_config_amtool_rejects_fails_slo_test(amtool: str, tmp_path: Path) -> None:
-    out = _write(tmp_path, load([EXAMPLE / "slos.py"]))
+    out = write_artifacts(tmp_path, load([EXAMPLE / "slos.py"]))
     config = out / am.CONFIG
     config.write_text(config.read_text().replace("routing_key_file", "routing_keyfile"))
     results = check_alertmanager(out)
@@ -379,7 +358,7 @@ def test_merged_base_config_keeps_everything_else(amtool: str, tmp_path: Path) -
     base = am.read_base(_base(tmp_path))
     routing_, expectations = SHAPES["team-overrides"]
     defs = _defs(routing_)
-    out = _write(tmp_path / "out", defs, base)
+    out = write_artifacts(tmp_path / "out", defs, base)
     _all_pass(out)
     merged = yaml.safe_load((out / am.CONFIG).read_text())
     original = yaml.safe_load(BASE)
@@ -396,10 +375,10 @@ def test_merged_base_config_keeps_everything_else(amtool: str, tmp_path: Path) -
     assert merged["inhibit_rules"][1:] == am.inhibit_rules(routing_, defs)
     config = out / am.CONFIG
     for labels, receiver in expectations:
-        assert _routes_to(amtool, config, labels) == receiver, labels
+        assert amtool_routes(amtool, config, labels) == receiver, labels
     # the base's own alerts still follow the base's routes
-    assert _routes_to(amtool, config, {"alertname": "NodeDown", "team": "infra"}) == "infra-pager"
-    assert _routes_to(amtool, config, {"alertname": "Watchdog", "severity": "critical"}) == "ops-default"
+    assert amtool_routes(amtool, config, {"alertname": "NodeDown", "team": "infra"}) == "infra-pager"
+    assert amtool_routes(amtool, config, {"alertname": "Watchdog", "severity": "critical"}) == "ops-default"
     # the route-test table of a merged config has no non-SLO cases: the base decides those
     table = yaml.safe_load((out / am.ROUTE_TESTS).read_text())
     assert all(case["labels"]["alertname"] != "NotAnSLOAlert" for case in table["tests"])
@@ -423,7 +402,7 @@ def test_base_config_problems_are_located(tmp_path: Path) -> None:
     assert "base.yml:15: receivers[0]" in str(err.value)
 
     generated = tmp_path / "gen"
-    _write(generated, _defs(routing_))
+    write_artifacts(generated, _defs(routing_))
     with pytest.raises(SpecError, match="this is a generated file"):
         am.read_base(generated / am.CONFIG)
 
@@ -544,7 +523,7 @@ def test_yaml_routing_loads_with_inferred_defaults(amtool: str, tmp_path: Path) 
     assert (r.critical, r.warning, r.default) == ("pager", "chat", "chat")  # warning: the only Slack receiver
     assert r.receiver_for({"service": "api", "team": "web", "severity": "warning"}) == "web-hook"
     assert r.receiver_for({"service": "api", "team": "web", "severity": "critical"}) == "og"
-    _all_pass(_write(tmp_path / "out", defs))
+    _all_pass(write_artifacts(tmp_path / "out", defs))
 
 
 def test_routing_only_yaml_with_python_services(tmp_path: Path) -> None:
@@ -702,7 +681,7 @@ def test_no_generated_file_contains_a_secret(tmp_path: Path) -> None:
     config = yaml.safe_load(files[am.CONFIG])
     assert alertmanager_base._secrets(config, "") == []
     assert str(s / "pagerduty") in files[am.CONFIG]
-    _write(out, _defs(routing_))
+    write_artifacts(out, _defs(routing_))
     for path in out.rglob("*"):
         if path.is_file():
             text = path.read_text()

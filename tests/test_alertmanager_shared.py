@@ -38,6 +38,7 @@ from slo.errors import DefinitionError, SpecError
 from slo.loaders import Definitions, load
 from slo.toolcheck import check_alertmanager
 from tests.conftest import EXAMPLE
+from tests.helpers import amtool_routes, write_files
 
 S = "/etc/alertmanager/secrets"
 WEB = service(
@@ -96,27 +97,6 @@ def _base(tmp_path: Path, text: str = SHARED_BASE) -> am.BaseConfig:
     return am.read_base(path)
 
 
-def _write(out: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_text(text)
-    return out
-
-
-def _amtool_routes(amtool: str, config: Path, labels: dict[str, str]) -> str:
-    import subprocess
-
-    args = [f'{k}="{v}"' for k, v in labels.items()]
-    proc = subprocess.run(
-        [amtool, "config", "routes", "test", f"--config.file={config}", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout.strip()
-
-
 def _failures(out: Path) -> list[str]:
     return [f"{r.step} {r.target}: {r.output}" for r in check_alertmanager(out) if not r.ok]
 
@@ -126,18 +106,18 @@ def _failures(out: Path) -> list[str]:
 
 
 def test_the_issue_example_keeps_the_payments_teams_alert(amtool: str, tmp_path: Path) -> None:
-    out = _write(tmp_path / "out", artifacts(_defs(), _base(tmp_path)))
+    out = write_files(tmp_path / "out", artifacts(_defs(), _base(tmp_path)))
     assert _failures(out) == []
     config = out / am.CONFIG
     # the issue's command: a payments alert of our alert name reaches the payments pager, not ours
     issue = {"alertname": "SLOErrorBudgetBurn", "severity": "critical", "team": "payments"}
-    assert _amtool_routes(amtool, config, issue) == "payments-pager"
+    assert amtool_routes(amtool, config, issue) == "payments-pager"
     # Pyrra's SLOMetricAbsent of another service keeps the base's route
     pyrra = {"alertname": "SLOMetricAbsent", "service": "checkout", "severity": "critical"}
-    assert _amtool_routes(amtool, config, pyrra) == "pyrra-sink"
+    assert amtool_routes(amtool, config, pyrra) == "pyrra-sink"
     # ours still reach ours
     mine = {"alertname": "SLOErrorBudgetBurn", "service": "storefront", "slo": "availability", "severity": "critical"}
-    assert _amtool_routes(amtool, config, {**mine, "team": "web"}) == "pagerduty"
+    assert amtool_routes(amtool, config, {**mine, "team": "web"}) == "pagerduty"
     # the route-test table carries foreign cases with the base's receivers, continue included
     cases = yaml.safe_load((out / am.ROUTE_TESTS).read_text())["tests"]
     foreign = {tuple(sorted(c["labels"].items())): c["receivers"] for c in cases if c["name"].startswith("foreign")}
@@ -150,7 +130,7 @@ def test_the_issue_example_keeps_the_payments_teams_alert(amtool: str, tmp_path:
 
 def test_foreign_cases_fail_when_the_subtree_is_not_scoped(amtool: str, tmp_path: Path) -> None:
     """The capture the issue reports (alertname matcher only) is caught by the generated foreign cases."""
-    out = _write(tmp_path / "out", artifacts(_defs(), _base(tmp_path)))
+    out = write_files(tmp_path / "out", artifacts(_defs(), _base(tmp_path)))
     config = out / am.CONFIG
     doc = yaml.safe_load(config.read_text())
     subtree = doc["route"]["routes"][0]
@@ -206,7 +186,7 @@ def test_the_tree_evaluator_agrees_with_amtool_on_the_shared_base(amtool: str, t
         labels = {k: v for k, v in {"team": team, "severity": severity, "env": env}.items() if v}
         labels["alertname"] = alertname
         expected = ",".join(tree.receivers_for(route, labels))
-        assert _amtool_routes(amtool, config, labels) == expected, labels
+        assert amtool_routes(amtool, config, labels) == expected, labels
         checked += 1
     assert checked == 32
 
@@ -274,7 +254,7 @@ def test_every_receiver_kind_uses_the_templates_unless_overridden(amtool: str, t
         critical="pd",
         warning="chat",
     )
-    out = _write(tmp_path / "out", artifacts(_defs(routing_)))
+    out = write_files(tmp_path / "out", artifacts(_defs(routing_)))
     assert _failures(out) == []  # Debian's amtool 0.25 parses the template file and every reference
     by_name = {r["name"]: r for r in yaml.safe_load((out / am.CONFIG).read_text())["receivers"]}
 
@@ -450,7 +430,7 @@ def test_gated_receivers_pass_amtool_of_the_release_they_target(amtool: str, bac
     refused = [make() for since, make in GATED if Version.parse(since) > Version.parse(release)]
     base = (pagerduty("pagerduty", routing_key_file=f"{S}/pd"), slack("slack", api_url_file=f"{S}/slack"))
     routing_ = routing(*base, *allowed, critical="pagerduty", warning="slack")
-    out = _write(tmp_path / "out", artifacts(_defs(routing_), alertmanager_version=release))
+    out = write_files(tmp_path / "out", artifacts(_defs(routing_), alertmanager_version=release))
     assert _failures(out) == []
     for receiver in refused:
         with pytest.raises(SpecError, match="needs Alertmanager"):
@@ -460,7 +440,9 @@ def test_gated_receivers_pass_amtool_of_the_release_they_target(amtool: str, bac
     if Version.parse(release) >= Version(0, 30):
         # a base with the newer receiver types merges and loads (its keys kept as they are)
         newer = NEWER_BASE.replace("    future_configs: [{anything: kept}]\n", "")
-        merged = _write(tmp_path / "merged", artifacts(_defs(), _base(tmp_path, newer), alertmanager_version=release))
+        merged = write_files(
+            tmp_path / "merged", artifacts(_defs(), _base(tmp_path, newer), alertmanager_version=release)
+        )
         assert _failures(merged) == []
 
 
@@ -515,7 +497,7 @@ def test_cross_inhibition_pairs_slo_pages_with_same_symptom_threshold_criticals(
     from dataclasses import replace
 
     defs = replace(example, routing=replace(example.routing, cross_inhibit=True))
-    out = _write(tmp_path / "out", artifacts(defs))
+    out = write_files(tmp_path / "out", artifacts(defs))
     assert _failures(out) == []
     rules = yaml.safe_load((out / am.CONFIG).read_text())["inhibit_rules"]
     assert rules[: len(plain)] == plain

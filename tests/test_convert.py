@@ -13,7 +13,7 @@ import pytest
 from slo.commands.convert import render
 from slo.errors import SpecError
 from slo.loaders import Definitions, load
-from slo.model import DEFAULT_POLICY, AlertPolicy, RawRatioSLI, Service
+from slo.model import DEFAULT_MAX_GROUPS, DEFAULT_POLICY, AlertPolicy, RawRatioSLI, Service
 from tests.upstream import DATA, files, try_load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-assistant"
@@ -35,6 +35,7 @@ SOURCES = [
     DATA / "equivalent" / "sloth.yaml",
     DATA / "equivalent" / "slos.yaml",
     DATA / "sloth" / "k8s.yaml",
+    DATA / "grouped" / "checkout.yaml",
 ]
 
 
@@ -66,7 +67,10 @@ def _openslo_policy(policy: AlertPolicy | None) -> AlertPolicy:
 
 
 def _without_openslo_gaps(service: Service) -> Service:
-    slos = tuple(dataclasses.replace(s, alerting=_openslo_policy(s.alerting)) for s in service.slos)
+    slos = tuple(
+        dataclasses.replace(s, alerting=_openslo_policy(s.alerting), group_by=(), max_groups=DEFAULT_MAX_GROUPS)
+        for s in service.slos
+    )
     return dataclasses.replace(service, slos=slos, runbook_url=None, dashboard_url=None)
 
 
@@ -174,3 +178,8 @@ def test_custom_tiers_survive_openslo_as_burn_rate_conditions(tmp_path: Path) ->
     after = load([out])
     assert after.services[0].slos[0].alerting.tiers == before
     assert after.warnings == ()
+
+
+def test_openslo_conversion_names_the_grouping_it_cannot_carry() -> None:
+    _, notes = render((str(DATA / "grouped" / "checkout.yaml"),), "openslo")
+    assert any("checkout/availability: group_by (route) has no OpenSLO v1 form" in n for n in notes), notes

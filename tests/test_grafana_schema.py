@@ -84,6 +84,7 @@ SHAPES = (
         availability("quote", 99, "requests_total", errors={"code": "500"}, labels={"job": 'a"} or vector(1) #\\'}),
     ),
     service("a-very-long-service-name-that-does-not-fit-into-a-grafana-uid", uptime("up", 99)),
+    load([DATA / "grouped" / "checkout.yaml"]).services[0],  # grouped SLOs of every kind
 )
 
 
@@ -210,6 +211,7 @@ def test_output_is_deterministic_marked_and_provisioned() -> None:
         "dashboards/shapes.json",
         "dashboards/hostile.name.json",
         f"dashboards/{SHAPES[3].name}.json",
+        "dashboards/checkout.json",
         "dashboards/overview.json",
         "dashboards/provisioning/dashboards.yml",
     }
@@ -306,3 +308,23 @@ def test_a_service_named_overview_is_refused() -> None:
 def test_committed_schema_file_is_formatted() -> None:
     path = Path(DATA / "grafana-dashboard.schema.json")
     assert path.read_text(encoding="utf-8") == json.dumps(SCHEMA, indent=2) + "\n"
+
+
+def test_a_grouped_slo_leads_with_a_table_of_its_groups() -> None:
+    board = DASHBOARDS["dashboards/checkout.json"]
+    panels = list(_panels(board["panels"]))
+    tables = [p for p in panels if p["type"] == "table" and p["title"].startswith("Per route")]
+    assert len(tables) == 3  # availability, latency, error-slices (uptime is per instance)
+    exprs = [t["expr"] for t in tables[0]["targets"]]
+    assert exprs[0] == 'max by (route) (slo:sli:ratio_period{service="checkout",slo="availability"})'
+    assert exprs[1] == 'max by (route) (slo:error_budget_remaining:ratio{service="checkout",slo="availability"})'
+    assert exprs[3].startswith('count by (route) (ALERTS{alertstate="firing",service="checkout",slo="availability"})')
+    assert "max_groups" in tables[0]["description"] and "50 groups" in tables[0]["description"]
+    # the SLO's other panels name the group of each line; the objective stays one line
+    legends = {t.get("legendFormat") for p in panels for t in p.get("targets", [])}
+    assert "SLI {{route}}" in legends and "objective" in legends and "SLI {{instance}}" in legends
+    # the summary table shows each SLO's worst group
+    [summary] = [p for p in panels if p["type"] == "table" and p["title"] == "SLOs"]
+    assert 'min by (service, slo) (slo:error_budget_remaining:ratio{service="checkout"})' in [
+        t["expr"] for t in summary["targets"]
+    ]

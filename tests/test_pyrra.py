@@ -16,13 +16,9 @@ from tests.upstream import DATA, files, promtool_check, shown, try_load
 UPSTREAM = DATA / "pyrra" / "upstream"
 # Upstream files the toolkit refuses, and the reason each message must give.
 REFUSED = {
-    "examples/kubernetes/manifests/slos/slo-prometheus-operator-reconcile-errors.yaml": "grouping",
-    "examples/kubernetes/manifests/slos/slo-prometheus-query-errors.yaml": "grouping",
-    "examples/prometheus-http.yaml": "grouping",
-    "examples/prometheus-probe-success.yaml": "grouping",
-    "examples/pyrra-connect-errors.yaml": "grouping",
-    # latencyNative with grouping: the grouping is reported (both are refused)
-    "examples/pyrra-connect-latency.yaml": "grouping",
+    "examples/pyrra-connect-latency.yaml": "latencyNative",
+    # grouping by connect-go's own 'service' label, which the toolkit's 'service' label would overwrite
+    "examples/pyrra-connect-errors.yaml": "'service' is set by the toolkit and cannot be a grouping label",
     # success counts 5xx responses the total does not select: not one histogram's bucket and count
     "examples/nginx.yaml": "so total must be its count with the same labels",
 }
@@ -67,7 +63,7 @@ def test_every_upstream_file_is_accepted_or_refused_for_its_known_reason() -> No
         else:
             assert isinstance(result, Definitions), (name, result)
             accepted += 1
-    assert accepted == 21
+    assert accepted == 25
 
 
 def test_ratio_slo_maps_target_window_labels_and_namespace(tmp_path: Path) -> None:
@@ -125,7 +121,7 @@ def test_kubernetes_manifests_of_one_namespace_merge_into_one_service() -> None:
     defs = load(accepted)
     [service] = defs.services
     assert service.name == "monitoring"
-    assert len(service.slos) == len(accepted) == 12
+    assert len(service.slos) == len(accepted) == 14
 
 
 @pytest.mark.parametrize(
@@ -159,8 +155,8 @@ def test_alerting_options(tmp_path: Path, alerting: str, check) -> None:  # type
         ),
         (
             'metric: http_requests_total{job="api"}\n',
-            'metric: http_requests_total{job="api"}\n      grouping: [route]\n',
-            "slo.yaml:18: spec.indicator.ratio.grouping: grouping (one SLI and error budget per value",
+            'metric: http_requests_total{job="api"}\n      grouping: [route, service]\n',
+            "slo.yaml:18: spec.indicator.ratio.grouping: 'service' is set by the toolkit and cannot be a grouping",
         ),
         ("kind: ServiceLevelObjective", "kind: SLO", "slo.yaml:2: kind: unsupported Pyrra kind 'SLO'"),
         (
@@ -222,3 +218,15 @@ def test_every_accepted_upstream_file_generates_rules_promtool_accepts(promtool:
         if isinstance(result, Definitions):
             accepted[shown(path, "pyrra")] = result
     promtool_check(promtool, accepted, tmp_path)
+
+
+def test_grouping_becomes_group_by_and_generates_grouped_rules() -> None:
+    defs = load([UPSTREAM / "examples/prometheus-http.yaml"])
+    [slo] = defs.services[0].slos
+    assert slo.group_by == ("handler",)
+    from generators.prometheus_rules import rule_file
+
+    doc = rule_file(defs.services[0])
+    exprs = [r["expr"] for g in doc["groups"] for r in g["rules"]]
+    assert any(e.startswith("sum by (handler) (rate(prometheus_http_requests_total") for e in exprs)
+    assert all(g["limit"] == 100 for g in doc["groups"])

@@ -17,18 +17,11 @@ from slo import availability, latency, policy, ratio, regex, selector, service, 
 from slo.cli import main
 from slo.loaders import Definitions, load
 from tests.conftest import EXAMPLE, ROOT, Backend
+from tests.helpers import write_artifacts
 
 
 def _defs(*services) -> Definitions:
     return Definitions(tuple(services), tuple((s.name, "test") for s in services))
-
-
-def _write(tmp: Path, defs: Definitions) -> Path:
-    for rel, text in artifacts(defs).items():
-        path = tmp / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return tmp
 
 
 def _promtool(promtool: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -106,7 +99,7 @@ def test_committed_example_output_is_up_to_date(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_varied_shapes_pass_promtool_check_and_generated_tests(tmp_path: Path, promtool: str) -> None:
-    out = _write(tmp_path, _defs(VARIED, VARIED_MORE))
+    out = write_artifacts(tmp_path, _defs(VARIED, VARIED_MORE))
     for name in ("shapes", "shapes-more"):
         check = _promtool(promtool, "check", "rules", str(out / f"rules/{name}.rules.yml"))
         assert check.returncode == 0, check.stdout + check.stderr

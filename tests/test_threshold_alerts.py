@@ -24,7 +24,7 @@ import yaml
 from generators import alertmanager as am
 from generators import threshold_rules, threshold_tests
 from generators.bundle import artifacts, notes
-from generators.prometheus_rules import ABSENT_ALERT, BUCKET_ALERT, BURN_ALERT, EXHAUSTED_ALERT
+from generators.prometheus_rules import ABSENT_ALERT, BUCKET_ALERT, BURN_ALERT, EXHAUSTED_ALERT, GROUP_LIMIT_ALERT
 from generators.yamlout import dump
 from slo import (
     availability,
@@ -64,16 +64,9 @@ from slo.model import (
 )
 from slo.toolcheck import check_alertmanager, check_rules
 from tests.conftest import EXAMPLE, Backend, require
+from tests.helpers import amtool_routes, write_artifacts
 
 HOSTILE = '"} or vector(1) #'
-
-
-def _write(tmp: Path, defs: Definitions) -> Path:
-    for rel, text in artifacts(defs).items():
-        path = tmp / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return tmp
 
 
 def _defs(*services: Any, routing_: Any = None) -> Definitions:
@@ -128,7 +121,7 @@ def test_example_maps_every_row_of_the_seeds_table_in_python_and_yaml() -> None:
 
 
 def test_reserved_alert_names_are_the_slo_rule_names() -> None:
-    assert {BURN_ALERT, ABSENT_ALERT, BUCKET_ALERT, EXHAUSTED_ALERT} == RESERVED_ALERT_NAMES
+    assert {BURN_ALERT, ABSENT_ALERT, BUCKET_ALERT, EXHAUSTED_ALERT, GROUP_LIMIT_ALERT} == RESERVED_ALERT_NAMES
 
 
 def test_committed_example_output_holds_the_threshold_files() -> None:
@@ -205,7 +198,7 @@ def test_example_threshold_rules_pass_promtool_check_and_generated_tests(tmp_pat
 
 def test_generated_tests_fail_when_a_rule_is_wrong(tmp_path: Path, promtool: str) -> None:
     """The generated tests pin the levels, the severities and `for`: each mutation is caught."""
-    out = _write(tmp_path, load([EXAMPLE / "slos.py"]))
+    out = write_artifacts(tmp_path, load([EXAMPLE / "slos.py"]))
     rules = out / "rules/ai-assistant.alerts.yml"
     original = rules.read_text()
     mutations = {
@@ -378,7 +371,7 @@ def test_varied_shapes_read_the_same_from_yaml_and_python(tmp_path: Path) -> Non
 
 def test_varied_shapes_pass_promtool_check_and_generated_tests(tmp_path: Path, promtool: str) -> None:
     defs = _defs(VARIED)
-    out = _write(tmp_path, defs)
+    out = write_artifacts(tmp_path, defs)
     failed = [f"{r.step} {r.target}\n{r.output}" for r in check_rules(out) if not r.ok]
     assert not failed, "\n".join(failed)
     doc = yaml.safe_load((out / "rules/tests/varied.alerts.test.yml").read_text())
@@ -473,21 +466,9 @@ def test_duplicate_names_in_a_service_are_refused() -> None:
 # Alertmanager: routing of the new severities, and the critical level inhibiting the warning
 
 
-def _routes_to(amtool: str, config: Path, labels: dict[str, str]) -> str:
-    args = [f'{k}="{v}"' for k, v in labels.items()]
-    done = subprocess.run(
-        [amtool, "config", "routes", "test", f"--config.file={config}", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout.strip()
-
-
 def test_example_routing_sends_critical_to_the_pager_and_warning_to_chat(tmp_path: Path, amtool: str) -> None:
     defs = load([EXAMPLE / "slos.py"])
-    out = _write(tmp_path, defs)
+    out = write_artifacts(tmp_path, defs)
     results = check_alertmanager(out)
     failed = [f"{r.target}\n{r.output}" for r in results if not r.ok]
     assert not failed, "\n".join(failed)
@@ -496,8 +477,8 @@ def test_example_routing_sends_critical_to_the_pager_and_warning_to_chat(tmp_pat
     config = out / am.CONFIG
     for alert in SEEDS_TABLE:
         labels = {"alertname": alert, "service": "ai-assistant", "team": "sre", "pod": "backend-1"}
-        assert _routes_to(amtool, config, {**labels, "severity": "critical"}) == "pagerduty"
-        assert _routes_to(amtool, config, {**labels, "severity": "warning"}) == "slack"
+        assert amtool_routes(amtool, config, {**labels, "severity": "critical"}) == "pagerduty"
+        assert amtool_routes(amtool, config, {**labels, "severity": "warning"}) == "slack"
 
 
 SHOP_ROUTING = routing(
@@ -513,12 +494,12 @@ SHOP_ROUTING = routing(
 
 def test_team_routes_apply_to_threshold_alerts_and_a_merged_base_keeps_its_own(tmp_path: Path, amtool: str) -> None:
     defs = _defs(VARIED, routing_=SHOP_ROUTING)
-    out = _write(tmp_path / "standalone", defs)
+    out = write_artifacts(tmp_path / "standalone", defs)
     assert all(r.ok for r in check_alertmanager(out))
     config = out / am.CONFIG
     ours = {"alertname": "HighErrorRatio", "service": "varied", "team": "shop", "env": "prod"}
-    assert _routes_to(amtool, config, {**ours, "severity": "critical"}) == "shop-pager"
-    assert _routes_to(amtool, config, {**ours, "severity": "warning"}) == "shop-chat"
+    assert amtool_routes(amtool, config, {**ours, "severity": "critical"}) == "shop-pager"
+    assert amtool_routes(amtool, config, {**ours, "severity": "warning"}) == "shop-chat"
 
     # A hand-written config routes another service's alert of the same name: the merge must not take it.
     base = tmp_path / "base.yml"
@@ -538,8 +519,8 @@ def test_team_routes_apply_to_threshold_alerts_and_a_merged_base_keeps_its_own(t
     config.write_text(yaml.safe_dump(merged))
     subprocess.run([amtool, "check-config", str(config)], check=True, capture_output=True, timeout=60)
     theirs = {"alertname": "HighErrorRatio", "service": "legacy", "team": "shop", "severity": "critical"}
-    assert _routes_to(amtool, config, theirs) == "legacy"
-    assert _routes_to(amtool, config, {**ours, "severity": "critical"}) == "shop-pager"
+    assert amtool_routes(amtool, config, theirs) == "legacy"
+    assert amtool_routes(amtool, config, {**ours, "severity": "critical"}) == "shop-pager"
     # merging again replaces both generated subtrees instead of stacking them
     again = am.merge(am.BaseConfig("merged.yml", merged), SHOP_ROUTING, defs)
     assert again["route"]["routes"] == merged["route"]["routes"]

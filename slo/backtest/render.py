@@ -61,6 +61,7 @@ def alert_json(a: FiredAlert) -> dict[str, Any]:
         "peak_burn_rate": a.peak_burn_rate,
         "budget_spent": a.budget_spent,
         "labels": dict(sorted(a.labels.items())),
+        **({"group": dict(a.group)} if a.group else {}),
     }
 
 

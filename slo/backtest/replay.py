@@ -69,6 +69,7 @@ class FiredAlert:
     interval: int
     budget_spent: float | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    group: tuple[tuple[str, str], ...] = ()  # a grouped SLO's group labels (route=/search): one alert per group
 
     @property
     def service(self) -> str:
@@ -94,8 +95,8 @@ class FiredAlert:
         return self.peak_value
 
     @property
-    def key(self) -> tuple[str, str, str, str, str]:
-        return (self.service, self.slo, self.alertname, self.tier, self.severity)
+    def key(self) -> tuple[str, str, str, str, str, tuple[tuple[str, str], ...]]:
+        return (self.service, self.slo, self.alertname, self.tier, self.severity, self.group)
 
 
 def _labels(metric: Mapping[str, str], rule: Alerting) -> dict[str, str]:

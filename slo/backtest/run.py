@@ -165,6 +165,8 @@ def _with_budget(
     if found is None:
         return alert
     service, slo = found
+    group = tuple((label, alert.labels.get(label, "")) for label in slo.group_by)
+    alert = replace(alert, group=group)
     end = alert.end if alert.end is not None else window.end
     span = end - alert.start
     if span <= 0:
@@ -173,7 +175,10 @@ def _with_budget(
     ins = plans.inputs(expr, f"{service.name}/{slo.name}: budget")
     client = local if ins.names and set(ins.names) <= recorded else remote
     answer = client.instant(expr, datetime.fromtimestamp(end, UTC))
-    values = [float(item["value"][1]) for item in answer]
+    # a grouped SLO's ratio has one series per group: the alert's own group's
+    values = [
+        float(item["value"][1]) for item in answer if all(item.get("metric", {}).get(k, "") == v for k, v in group)
+    ]
     if not values or values[0] != values[0]:
         return alert
     period = slo.period.alerting_window.seconds

@@ -154,6 +154,11 @@ def documents(service: Service, origin: str) -> tuple[list[dict[str, Any]], list
             notes.append(
                 f"{where}: {lost} {'has' if ',' not in lost else 'have'} no OpenSLO v1 form the toolkit reads: left out"
             )
+        if slo.group_by:
+            notes.append(
+                f"{where}: group_by ({', '.join(slo.group_by)}) has no OpenSLO v1 form: left out, so the "
+                "OpenSLO file holds one SLI and budget over every group"
+            )
         slo_meta: dict[str, Any] = {"name": slo.name}
         if slo.labels:
             slo_meta["labels"] = dict(slo.labels)

@@ -6,6 +6,7 @@ from typing import Any
 
 from slo.convert import ConvertError
 from slo.model import (
+    DEFAULT_MAX_GROUPS,
     DEFAULT_POLICY,
     DEFAULT_TIERS,
     SLO,
@@ -132,6 +133,10 @@ def slo_document(origin: str, service: Service, slo: SLO) -> dict[str, Any]:
         out["period"] = str(slo.period.window)
     if slo.labels:
         out["labels"] = dict(slo.labels)
+    if slo.group_by:
+        out["group_by"] = list(slo.group_by)
+    if slo.max_groups != DEFAULT_MAX_GROUPS:
+        out["max_groups"] = slo.max_groups
     out["sli"] = sli(origin, f"{where}: sli", slo.sli)
     policy = alerting(origin, f"{where}: alerting", slo.alerting)
     if policy is not None:

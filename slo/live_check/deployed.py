@@ -431,6 +431,7 @@ def check_freshness(
 def check_alerts(alerts: list[Mapping[str, Any]], defs: Definitions) -> list[Finding]:
     """What fires (or is pending) now for the checked services."""
     services = {s.name for s in defs.services}
+    grouping = {(s.name, o.name): o.group_by for s in defs.services for o in s.slos}
     findings = []
     for alert in alerts:
         labels = alert.get("labels") or {}
@@ -440,7 +441,8 @@ def check_alerts(alerts: list[Mapping[str, Any]], defs: Definitions) -> list[Fin
         if state not in ("firing", "pending"):
             continue
         name = labels.get("alertname", "?")
-        what = ", ".join(f"{k}={labels[k]}" for k in ("slo", "tier", "severity") if k in labels)
+        group = grouping.get((labels.get("service"), labels.get("slo")), ())  # a grouped SLO: which group
+        what = ", ".join(f"{k}={labels[k]}" for k in ("slo", *group, "tier", "severity") if k in labels)
         since = alert.get("activeAt", "?")
         try:
             value = f"{float(alert.get('value')):.4g}"

@@ -56,15 +56,35 @@ def _series(items: list[dict]) -> dict[float, float]:
     return out
 
 
-def fetch_days(slo: SLO, query: RangeQuery, at: datetime) -> list[Day] | None:
-    """The days with data among the last :data:`MAX_DAYS` before ``at``; None when not countable."""
+def fetch_group_days(slo: SLO, query: RangeQuery, at: datetime) -> dict[str, list[Day]] | None:
+    """The days with data per group (``route=/search``) of a grouped SLO; one entry ``""`` otherwise."""
     exprs = daily_queries(slo)
     if exprs is None:
         return None
     first = at - timedelta(days=MAX_DAYS - 1)
-    bad = _series(query(exprs[0], first, at, DAY))
-    total = _series(query(exprs[1], first, at, DAY))
-    return [Day(t, min(bad.get(t, 0.0), n), n) for t, n in sorted(total.items()) if n > 0]
+    bad_items, total_items = query(exprs[0], first, at, DAY), query(exprs[1], first, at, DAY)
+
+    def group(item: dict) -> str:
+        metric = item.get("metric", {})
+        return ", ".join(f"{label}={metric.get(label, '')}" for label in slo.group_by)
+
+    out: dict[str, list[Day]] = {}
+    for key in sorted({group(i) for i in total_items} or {""}):
+        bad = _series([i for i in bad_items if group(i) == key])
+        total = _series([i for i in total_items if group(i) == key])
+        out[key] = [Day(t, min(bad.get(t, 0.0), n), n) for t, n in sorted(total.items()) if n > 0]
+    return out
+
+
+def worst_group(slo: SLO, groups: dict[str, list[Day]]) -> tuple[str, list[Day]]:
+    """The group whose best period-long window is the lowest (the one the objective is hardest for)."""
+    period_days = slo.period.alerting_window.seconds // DAY
+
+    def best(item: tuple[str, list[Day]]) -> float:
+        found = best_window(item[1], period_days)
+        return found[0] if found is not None else float("inf")
+
+    return min(groups.items(), key=best)
 
 
 def best_window(days: Sequence[Day], length: int) -> tuple[float, int] | None:
@@ -84,8 +104,11 @@ def best_window(days: Sequence[Day], length: int) -> tuple[float, int] | None:
     return None if best is None else (best, span)
 
 
-def check_achievable(service: Service, slo: SLO, days: list[Day] | None) -> tuple[list[Finding], dict[str, object]]:
-    """A warning when no window of the period's length in the history met the objective."""
+def check_achievable(
+    service: Service, slo: SLO, days: list[Day] | None, group: str = ""
+) -> tuple[list[Finding], dict[str, object]]:
+    """A warning when no window of the period's length in the history met the objective (``group``: the
+    grouped SLO's worst group, named in the message)."""
     if days is None:
         return [], {}
     period_days = slo.period.alerting_window.seconds // DAY
@@ -103,8 +126,8 @@ def check_achievable(service: Service, slo: SLO, days: list[Day] | None) -> tupl
             "warning",
             "objective",
             f"{service.name}/{slo.name}",
-            f"objective {slo.objective * 100:g}% was never met in {len(days)} days of history: the best {window} "
-            f"window reached {ratio * 100:.4g}% good {unit}",
+            f"objective {slo.objective * 100:g}% was never met{f' by {group}' if group else ''} in {len(days)} days "
+            f"of history: the best {window} window reached {ratio * 100:.4g}% good {unit}",
             f"lower the objective to what the service achieves (at most {ratio * 100:.4g}%) or improve the "
             "service first; a missed-from-day-one objective only produces budget alerts",
         )

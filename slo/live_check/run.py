@@ -79,8 +79,9 @@ def data_checks(client: LivePromClient, service: Service, slo: SLO, at: datetime
         found, traffic_facts = traffic.check_traffic(service, slo, hourly_traffic(client, slo, at))
         findings += found
         facts.update(traffic_facts)
-    days = history.fetch_days(slo, client.range, at)
-    found, history_facts = history.check_achievable(service, slo, days)
+    groups = history.fetch_group_days(slo, client.range, at)
+    group, days = history.worst_group(slo, groups) if groups is not None else ("", None)
+    found, history_facts = history.check_achievable(service, slo, days, group)
     findings += found
     facts.update(history_facts)
     return findings, facts

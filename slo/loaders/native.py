@@ -10,6 +10,7 @@ from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
 from slo.model import (
+    DEFAULT_MAX_GROUPS,
     DEFAULT_POLICY,
     SLO,
     AlertPolicy,
@@ -210,6 +211,8 @@ def _slo(spec: dict[str, Any]) -> SLO:
         description=spec.get("description", ""),
         labels=spec.get("labels", {}),
         alerting=alerting,
+        group_by=tuple(spec.get("group_by", ())),
+        max_groups=spec.get("max_groups", DEFAULT_MAX_GROUPS),
     )
 
 

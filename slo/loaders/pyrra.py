@@ -7,7 +7,7 @@ typed model (a latency's ``le`` bucket over its ``_count`` is a :class:`LatencyS
 ``bool_gauge`` such as ``probe_success`` becomes one-minute time slices that are good when the gauge
 is 1. Labels prefixed ``pyrra.dev/`` become SLO labels, as Pyrra propagates them to its rules.
 
-Refused with a located message: ``grouping`` (one SLO per label value is not in the model yet).
+``grouping`` becomes the SLO's ``group_by``: one SLI and error budget per value of those labels.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from slo.model import (
     check_name,
     freeze_labels,
     normalise_objective,
+    slo_grouping,
 )
 from slo.selectors import Selector, parse_selector
 
@@ -103,13 +104,6 @@ def _sli(doc: Document, path: str, spec: dict[str, Any]) -> RatioSLI | LatencySL
         raise _fail(doc, path, "give exactly one indicator: ratio, latency, latencyNative or bool_gauge")
     kind = kinds[0]
     where = join(path, kind)
-    if spec[kind].get("grouping"):
-        raise _fail(
-            doc,
-            join(where, "grouping"),
-            "grouping (one SLI and error budget per value of the grouping labels) is not supported yet: "
-            "remove it for one SLO over all series, or write one SLO per group with the label in the selectors",
-        )
     if kind == "latencyNative":
         return _latency_native(doc, where, spec[kind])
     if kind == "ratio":
@@ -120,6 +114,22 @@ def _sli(doc: Document, path: str, spec: dict[str, Any]) -> RatioSLI | LatencySL
         return _latency(doc, where, spec[kind])
     gauge = _selector(doc, join(where, "metric"), spec[kind]["metric"])
     return _call(doc, where, lambda: TimeSliceSLI(ProbeSLI(gauge), Duration.parse("1m"), 1.0))
+
+
+def _grouping(doc: Document, path: str, spec: dict[str, Any]) -> tuple[str, ...]:
+    """``indicator.<kind>.grouping``: one SLI and error budget per value of these labels."""
+    kinds = [k for k in ("ratio", "latency", "latencyNative", "bool_gauge") if k in spec]
+    if len(kinds) != 1:
+        return ()  # _sli reports it
+    where = join(join(path, kinds[0]), "grouping")
+    labels = spec[kinds[0]].get("grouping") or ()
+    try:
+        return slo_grouping(tuple(labels) if isinstance(labels, list) else labels)
+    except DefinitionError as exc:
+        hint = ""
+        if "set by the toolkit" in exc.message:
+            hint = " (relabel the source series, e.g. with metric_relabel_configs, to group by it)"
+        raise _fail(doc, where, exc.message + hint) from None
 
 
 def _target(doc: Document, path: str, value: str | float) -> float:
@@ -225,6 +235,7 @@ def load(doc: Document, warnings: list[Problem]) -> list[tuple[Service, dict[str
         "objective": lambda: _target(doc, "spec.target", spec["target"]),
         "period": lambda: _call(doc, "spec.window", lambda: Rolling(Duration.parse(spec["window"]))),
         "sli": lambda: _sli(doc, "spec.indicator", spec["indicator"]),
+        "group_by": lambda: _grouping(doc, "spec.indicator", spec["indicator"]),
         "alerting": lambda: _policy(doc, "spec.alerting", spec.get("alerting"), warnings),
         "labels": lambda: _labels(doc, metadata),
     }
@@ -247,6 +258,7 @@ def load(doc: Document, warnings: list[Problem]) -> list[tuple[Service, dict[str
                 description=spec.get("description") or "",
                 labels=parts["labels"],
                 alerting=parts["alerting"],
+                group_by=parts["group_by"],
             ),
         )
         service = _call(doc, "metadata", lambda: Service(name=parts["service"], slos=(slo,)))

@@ -52,6 +52,8 @@ class Row:
     previous: Row | None = field(default=None, repr=False)
     notes: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)  # why the server's answers may lack data
+    groups: list[Row] | None = field(default=None, repr=False)  # a grouped SLO's rows, one per group
+    group_labels: dict[str, str] | None = None  # the group a row is about (rows in ``groups``)
 
     @property
     def has_data(self) -> bool:

@@ -23,6 +23,7 @@ from slo.report.formatting import (
     status_text,
     worst_text,
 )
+from slo.report.groups import table_rows
 from slo.report.summary import lines as summary_lines
 
 HTML_STYLE = """
@@ -63,11 +64,13 @@ def to_html(report: Report, charts: bool = True) -> str:
     if compare and report.previous_period is not None:
         out.append(f"<p>Compared with {esc(report.previous_period.label)}.</p>")
     out.append("<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead><tbody>")
-    for i, row in enumerate(report.rows):
+    anchors = {id(row): i for i, row in enumerate(report.rows)}
+    for row in table_rows(report.rows):
+        i = anchors.get(id(row), -1)
         tds = []
         for j, value in enumerate(cells(row, compare)):
             if j == 1:
-                tds.append(f'<td><a href="#slo-{i}">{esc(value)}</a></td>')
+                tds.append(f'<td><a href="#slo-{i}">{esc(value)}</a></td>' if i >= 0 else f"<td>{esc(value)}</td>")
             elif j == 4:
                 tds.append(f'<td class="status" style="color:{STATUS_COLOUR[row.status]}">{esc(value)}</td>')
             else:

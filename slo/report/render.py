@@ -19,6 +19,7 @@ from slo.report.formatting import (
     report_notes,
     report_title,
 )
+from slo.report.groups import groups_json, table_rows
 from slo.report.summary import lines as summary_lines
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
@@ -32,7 +33,7 @@ def to_table(report: Report, color: bool = False, width: int | None = None) -> s
     table = Table(header_style="bold")
     for name in headers(compare):
         table.add_column(name, justify="right" if name not in ("Service", "SLO", "Status", "Worst day") else "left")
-    for row in report.rows:
+    for row in table_rows(report.rows):
         values = cells(row, compare)
         style = STATUS_STYLE[row.status]
         values[4] = f"[{style}]{values[4]}[/]"
@@ -75,7 +76,7 @@ def to_markdown(report: Report) -> str:
     lines.append(
         "|" + "|".join("---" if i < 2 or h in ("Status", "Worst day") else "---:" for i, h in enumerate(head)) + "|"
     )
-    for row in report.rows:
+    for row in table_rows(report.rows):
         values = cells(row, compare)
         if row.status in ("breached", "no-data"):
             values[4] = f"**{values[4]}**"
@@ -130,7 +131,7 @@ def to_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    for row in report.rows:
+    for row in table_rows(report.rows):
         record = slo_json(row)
         record["worst_day"] = row.worst_day
         record["worst_day_sli"] = row.worst_day_sli
@@ -177,6 +178,7 @@ def slo_json(row: Row) -> dict[str, Any]:
         }
         if prev.incomplete:
             out["previous"]["incomplete"] = list(prev.incomplete)
+    out.update(groups_json(row, slo_json))
     if row.incomplete:
         out["incomplete"] = list(row.incomplete)
     if row.notes or comparison_notes(row):

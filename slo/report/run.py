@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from slo.errors import Problem, SpecError
 from slo.model import SLO, CalendarMonth, CalendarWeek, Service
 from slo.promql import NativeUnsupported
-from slo.report import compute, queries, server
+from slo.report import compute, groups, queries, server
 from slo.report.client import PromClient, public_url
 from slo.report.periods import ReportPeriod, step_for
 
@@ -69,17 +71,24 @@ def build(
 
 
 def _row(service: Service, slo: SLO, period: ReportPeriod, results: dict, i: int, prefix: str) -> compute.Row:
+    answers = {name: results.get((i, prefix + name)) for name in ("hourly", "slices", "totals")}
+    if slo.group_by:
+        return groups.grouped_row(slo, answers, lambda parts: _compute(service, slo, period, parts))
+    return _compute(service, slo, period, answers)
+
+
+def _compute(service: Service, slo: SLO, period: ReportPeriod, answers: Mapping[str, Any]) -> compute.Row:
     kind = queries.kind(slo)
     step = step_for(period)
-    hourly = results.get((i, prefix + "hourly"))
+    hourly = answers.get("hourly")
     if kind == "slice-mean":
-        return compute.slice_mean(service, slo, period, results.get((i, prefix + "slices")))
+        return compute.slice_mean(service, slo, period, answers.get("slices"))
     if kind == "slices":
-        return compute.slices(service, slo, period, results.get((i, prefix + "slices")))
+        return compute.slices(service, slo, period, answers.get("slices"))
     if kind == "events":
-        totals = results.get((i, prefix + "totals"), [])
+        totals = answers.get("totals") or []
         return compute.events(service, slo, period, totals, hourly, step, queries.coverage_step(period))
-    return compute.raw(service, slo, period, results.get((i, prefix + "totals"), []), hourly, step)
+    return compute.raw(service, slo, period, answers.get("totals") or [], hourly, step)
 
 
 def _run_with_progress(

@@ -71,6 +71,10 @@ def spent_text(row: Row) -> str:
 
 
 def _name(row: Row) -> str:
+    if row.groups:  # a grouped SLO's figures are its worst group's: say which
+        from slo.report.groups import label_text, worst
+
+        return f"{row.service}/{row.slo} (worst: {label_text(worst(row.groups))})"
     return f"{row.service}/{row.slo}"
 
 

@@ -96,6 +96,20 @@ services:
           probe: {metric: probe_success, labels: {job: blackbox}}
           slices: {length: 1m, mean: true}
 """
+ROUTES = """\
+apiVersion: slo-toolkit/v1
+services:
+  - name: routes
+    slos:
+      - name: availability
+        objective: 99
+        group_by: [route]
+        sli:
+          ratio:
+            bad: {metric: http_requests_total, labels: {job: routes, code: "500"}}
+            total: {metric: http_requests_total, labels: {job: routes}}
+          slices: {length: 5m, mean: true}
+"""
 PROBE_EVERY = 15
 PROBE_DOWN = (START + 9 * 3600, START + 9 * 3600 + 450)  # 7.5 minutes of failed probes
 
@@ -135,13 +149,26 @@ def series(world: World) -> list[Series]:
         out.append(
             Series("http_requests_total", {"job": "shop", "code": code}, list(zip(world.times, values, strict=True)))
         )
+    for route, (total, bad) in _routes(world).items():  # a grouped SLO: /a as shop, /b steady
+        for code, inc in (("200", total - bad), ("500", bad)):
+            values = np.cumsum(inc)[at].astype(float)
+            labels = {"job": "routes", "route": route, "code": code}
+            out.append(Series("http_requests_total", labels, list(zip(world.times, values, strict=True))))
     probes = list(zip(world.probe_times.tolist(), world.probe_values.tolist(), strict=True))
     out.append(Series("probe_success", {"job": "blackbox"}, probes, "gauge"))
     return out
 
 
-def _window_ratio(world: World, t: float, left_open: bool) -> tuple[bool, float | None]:
+def _routes(world: World) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    steady = np.where(world.total > 0, 20, 0).astype(np.int64)  # idle in the same hour
+    return {"/a": (world.total, world.bad), "/b": (steady, np.where(steady > 0, 1, 0).astype(np.int64))}
+
+
+def _window_ratio(
+    world: World, t: float, left_open: bool, counts: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[bool, float | None]:
     """(any sample in (t - slice, t], error ratio between the first and last samples in the window)."""
+    totals, bads = counts or (world.total, world.bad)
     lo_side = "right" if left_open else "left"
     lo = np.searchsorted(world.times, t - SLICE, side=lo_side)
     hi = np.searchsorted(world.times, t, side="right") - 1
@@ -149,19 +176,26 @@ def _window_ratio(world: World, t: float, left_open: bool) -> tuple[bool, float 
     if hi - lo < 1:
         return present, None
     first, last = (np.searchsorted(world.minutes, world.times[i]) for i in (lo, hi))
-    total = int(world.total[first + 1 : last + 1].sum())
-    bad = int(world.bad[first + 1 : last + 1].sum())
+    total = int(totals[first + 1 : last + 1].sum())
+    bad = int(bads[first + 1 : last + 1].sum())
     return present, (bad / total if total > 0 else None)
+
+
+def _slice_mean(world: World, counts: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[list[float], int]:
+    """The error ratios of the day's aligned slices that have one, and how many slices had samples."""
+    ratios, present = [], 0
+    for t in np.arange(START + SLICE, END + 1, SLICE):
+        seen, ratio = _window_ratio(world, t, False, counts)  # reports read slices closed: [t - 5m, t]
+        present += seen
+        if ratio is not None:
+            ratios.append(ratio)
+    return ratios, present
 
 
 def truth(world: World) -> dict[str, float]:
     ends = np.arange(START + SLICE, END + 1, SLICE)
-    ratios, present = [], 0
-    for t in ends:
-        seen, ratio = _window_ratio(world, t, left_open=False)  # reports read slices closed: [t - 5m, t]
-        present += seen
-        if ratio is not None:
-            ratios.append(ratio)
+    ratios, present = _slice_mean(world)
+    routes = {route: 1 - float(np.mean(_slice_mean(world, c)[0])) for route, c in _routes(world).items()}
     in_day = (world.minutes > START) & (world.minutes <= END)
     probe_ratios = []
     for t in np.arange(START + 60, END + 1, 60):  # one-minute probe slices (t - 1m, t]
@@ -169,6 +203,8 @@ def truth(world: World) -> dict[str, float]:
         if inside.any():
             probe_ratios.append(1 - float(world.probe_values[inside].mean()))
     return {
+        "route_a_sli": routes["/a"],
+        "route_b_sli": routes["/b"],
         "probe_sli": 1 - float(np.mean(probe_ratios)),
         "probe_present": len(probe_ratios),
         "slices": len(ends),
@@ -198,6 +234,7 @@ def env(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     slos.mkdir()
     (slos / "shop.yaml").write_text(SLOS, encoding="utf-8")
     (slos / "probes.yaml").write_text(PROBES, encoding="utf-8")
+    (slos / "routes.yaml").write_text(ROUTES, encoding="utf-8")
     with PrometheusServer(tmp / "data") as server:
         yield Env(tmp, world, slos, server, backend)
 
@@ -206,15 +243,21 @@ def _report(url: str, slos: Path) -> dict[str, dict]:
     span = ["--start", "2026-03-10T00:00:00Z", "--end", "2026-03-11T00:00:00Z"]
     result = CliRunner().invoke(report, [str(slos), "--prometheus", url, *span, "--format", "json", "-q"])
     assert result.exit_code in (0, 2), result.stdout + result.stderr  # 2: the SLO is breached (--fail-on)
-    return {row["slo"]: row for row in json.loads(result.stdout)["slos"]}
+    return {f"{row['service']}/{row['slo']}": row for row in json.loads(result.stdout)["slos"]}
 
 
 def _check_report(rows: dict[str, dict], want: dict[str, float]) -> None:
-    uptime = rows["uptime"]  # a probe's slice mean: the mean of each minute's failed-probe share
+    uptime = rows["probes/uptime"]  # a probe's slice mean: the mean of each minute's failed-probe share
     assert uptime["sli"] == pytest.approx(want["probe_sli"], abs=1e-9)
     assert uptime["total"] == want["probe_present"] == 1440 - 59  # the gap hides 59 minutes
     assert uptime["unit"] == "slices" and uptime["status"] == "at-risk"
-    row = rows["availability"]
+    routes = rows["routes/availability"]  # grouped: one slice mean per route, the SLO's figures its worst
+    by_route = {g["labels"]["route"]: g for g in routes["groups"]}
+    assert by_route["/a"]["sli"] == pytest.approx(want["route_a_sli"], abs=1e-9) == want["sli"]
+    assert by_route["/b"]["sli"] == pytest.approx(want["route_b_sli"], abs=1e-9)
+    assert want["route_b_sli"] == pytest.approx(0.95, abs=1e-9)  # 1 error in 20 requests, every slice
+    assert routes["worst_group"] == {"route": "/b"} and routes["sli"] == by_route["/b"]["sli"]
+    row = rows["shop/availability"]
     # the world is built so that the two weightings differ clearly: a report weighing events is caught
     assert want["sli"] < 0.97 < 0.99 < want["event_sli"]
     assert row["unit"] == "slices"
@@ -236,7 +279,7 @@ def _check_report(rows: dict[str, dict], want: dict[str, float]) -> None:
 def test_report_is_the_mean_of_the_slices_ratios(env: Env) -> None:
     want = truth(env.world)
     rows = _report(env.server.url, env.slos)
-    got = rows["availability"]["sli"]
+    got = rows["shop/availability"]["sli"]
     print(f"\nslice mean SLI {got:.6f} (truth {want['sli']:.6f}); event-weighted {want['event_sli']:.6f}")
     _check_report(rows, want)
 

@@ -260,7 +260,7 @@ def _check_report(rows: dict[str, dict], want: dict[str, float]) -> None:
     row = rows["shop/availability"]
     # the world is built so that the two weightings differ clearly: a report weighing events is caught
     assert want["sli"] < 0.97 < 0.99 < want["event_sli"]
-    assert row["unit"] == "slices"
+    assert row["unit"] == "slices" and row["sli_kind"] == "slice-mean"
     assert row["sli"] == pytest.approx(want["sli"], abs=1e-9)
     assert row["total"] == want["measured"]  # slices with events; idle slices are not averaged
     assert row["good"] == pytest.approx(want["sli"] * want["measured"], abs=1e-6)

@@ -76,7 +76,7 @@ def test_guard_scenarios_pass_across_kinds_and_objectives(tmp_path: Path, promto
         assert run.returncode == 0, out
     # every kind got its cases (probes count no events: no low-traffic cases for them)
     for slo_name in ("ratio-95", "latency-999", "slices-99", "ratio-9999", "latency-95", "slices-999"):
-        assert any(f"/{slo_name}: two isolated errors" in n for n in names), slo_name
+        assert any(f"/{slo_name}: three isolated errors" in n for n in names), slo_name
         assert any(f"/{slo_name}: a low-traffic incident" in n for n in names), slo_name
     for slo_name in ("probe-99", "probe-9999", "ratio-95", "slices-99"):
         assert any(f"/{slo_name}: the target goes away" in n for n in names), slo_name

@@ -2,31 +2,35 @@
 
 from slo.dsl import (
     availability,
-    counter_increase,
-    email,
     error_rate,
-    histogram_quantile,
     latency,
-    msteamsv2,
     not_equal,
     not_regex,
-    opsgenie,
-    pagerduty,
     policy,
-    rate_ratio,
     ratio,
-    raw_promql,
     regex,
-    routing,
     selector,
     service,
+    uptime,
+)
+from slo.dsl_routing import (
+    email,
+    msteamsv2,
+    opsgenie,
+    pagerduty,
+    routing,
     service_route,
     slack,
     team_route,
-    threshold,
-    uptime,
-    utilisation,
     webhook,
+)
+from slo.dsl_thresholds import (
+    counter_increase,
+    histogram_quantile,
+    rate_ratio,
+    raw_promql,
+    threshold,
+    utilisation,
 )
 from slo.model import SLO, AlertPolicy, Service, tier
 

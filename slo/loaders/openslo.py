@@ -6,27 +6,30 @@ model, and a ``_bucket{le=…}``/``_count`` pair becomes a latency SLI, so an Op
 DSL twin. What the model cannot express faithfully — alert policies, raw or gauge ratios,
 RatioTimeslices, composite objectives, non-Prometheus sources — is refused with a located message,
 never dropped.
+
+This module reads and cross-references the documents and builds services; SLI specs are read by
+``openslo_indicators``, objectives by ``openslo_objectives``, time windows by ``openslo_periods``,
+alert policies by ``openslo_alerts`` and v1alpha/v2alpha documents by ``openslo_versions``.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from slo.durations import Duration
 from slo.errors import DefinitionError, Problem, SpecError
-from slo.loaders.histograms import BucketMismatch, histogram_latency
 from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
 from slo.loaders.openslo_alerts import AlertObject, notification_warning
 from slo.loaders.openslo_alerts import tiers as alert_tiers
+from slo.loaders.openslo_indicators import Indicator, read_indicator
+from slo.loaders.openslo_objectives import objective_sli, objective_target
+from slo.loaders.openslo_periods import time_window
 from slo.loaders.openslo_versions import V1ALPHA, V2ALPHA, draft_warning, from_v1alpha, from_v2alpha
 from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
@@ -34,36 +37,17 @@ from slo.model import (
     DEFAULT_POLICY,
     SLI,
     SLO,
-    WINDOW_PLACEHOLDER,
     AlertPolicy,
-    CalendarMonth,
-    CalendarWeek,
-    EventSource,
-    LatencySLI,
     Period,
-    ProbeSLI,
-    PromQLTemplate,
-    RatioSLI,
-    Rolling,
     Service,
-    TimeSliceSLI,
     check_name,
     freeze_labels,
-    normalise_objective,
 )
-from slo.selectors import Selector, parse_selector
 
 API_VERSION = "openslo/v1"
 SCHEMA = "openslo-v1.schema.json"
 KINDS = ("SLO", "SLI", "Service", "DataSource")
 ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")
-DEFAULT_PERIOD = "30d"
-
-_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
-# Counter queries written aggregated: sum(SELECTOR) or Sloth-style sum(rate(SELECTOR[{{.window}}])).
-_SUM = re.compile(r"^\s*sum\s*\(\s*(?P<inner>.+?)\s*\)\s*$", re.DOTALL)
-_RATE = re.compile(r"^rate\s*\(\s*(?P<selector>.+?)\s*\[\s*\{\{\s*\.window\s*\}\}\s*\]\s*\)$", re.DOTALL)
-_CALENDAR_UNITS = re.compile(r"^\d+[MQY]$")
 
 
 def recognises(data: Any) -> bool:
@@ -88,14 +72,6 @@ class _Object:
     name: str | None
     data: dict[str, Any]
     valid: bool
-
-
-@dataclass(frozen=True)
-class _Indicator:
-    """An SLI document read into the model: event counters, or a 0/1 gauge for time slices."""
-
-    events: RatioSLI | LatencySLI | None = None
-    gauge: Selector | None = None
 
 
 @dataclass(frozen=True)
@@ -132,167 +108,6 @@ def _labels(doc: Document, path: str, raw: dict[str, Any] | None) -> dict[str, s
     return out
 
 
-def _aggregated(text: str) -> Selector | None:
-    """The counter inside ``sum(SELECTOR)`` or ``sum(rate(SELECTOR[{{.window}}]))``: the toolkit sums rates itself."""
-    outer = _SUM.match(text)
-    if not outer:
-        return None
-    inner = outer.group("inner")
-    rate = _RATE.match(inner)
-    try:
-        return parse_selector(rate.group("selector") if rate else inner)
-    except DefinitionError:
-        return None
-
-
-def _counter_source(doc: Document, path: str, text: str) -> EventSource:
-    """A counter ``query``: a plain or summed selector (typed), or an opaque rate expression using ``{{.window}}``."""
-    summed = _aggregated(text)
-    if summed is not None:
-        return summed
-    if _WINDOW.search(text):
-        return _call(doc, path, lambda: PromQLTemplate(_WINDOW.sub(WINDOW_PLACEHOLDER, text.strip())))
-    try:
-        return parse_selector(text)
-    except DefinitionError as exc:
-        raise _fail(
-            doc,
-            path,
-            'expected a plain counter selector such as http_requests_total{job="api"} (the toolkit '
-            f"applies rate() and the windows itself), or a rate expression with {WINDOW_PLACEHOLDER} "
-            f"where the range goes: {exc.message}",
-        ) from None
-
-
-def _gauge_source(doc: Document, path: str, text: str) -> Selector:
-    """A 0/1 gauge ``query`` such as ``probe_success{job="blackbox"}``; only a plain selector."""
-    try:
-        return parse_selector(text)
-    except DefinitionError as exc:
-        raise _fail(
-            doc,
-            path,
-            f'a thresholdMetric must be a plain gauge selector such as probe_success{{job="blackbox"}}: {exc.message}',
-        ) from None
-
-
-def _ratio_or_latency(
-    doc: Document, path: str, total: EventSource, good: EventSource | None, bad: EventSource | None
-) -> RatioSLI | LatencySLI:
-    """``X_bucket{…, le="0.2"}`` over ``X_count{…}`` is a latency SLI; else a ratio."""
-    if isinstance(good, Selector) and good.metric.endswith("_bucket"):
-        le = [m for m in good.matchers if m.label == "le"]
-        if le:
-            good_path = join(path, "good.metricSource.spec.query")
-            if len(le) != 1 or le[0].op != "=":
-                raise _fail(doc, good_path, 'match the bucket with le="<seconds>", e.g. le="0.2"')
-            try:
-                histogram, threshold = histogram_latency(good, le[0], total, "good")
-            except BucketMismatch as exc:
-                where = join(path, "total.metricSource.spec.query") if exc.field == "total" else good_path
-                raise _fail(doc, where, exc.message) from None
-            return _call(doc, good_path, lambda: LatencySLI(histogram, threshold))
-    return _call(doc, path, lambda: RatioSLI(total, good, bad))
-
-
-def _target(doc: Document, path: str, objective: dict[str, Any]) -> float:
-    has_target, has_percent = "target" in objective, "targetPercent" in objective
-    if has_target and has_percent:
-        raise _fail(doc, path, "give either target (e.g. 0.999) or targetPercent (e.g. 99.9), not both")
-    if has_target:
-        value = objective["target"]
-        if not 0 < value < 1:
-            raise _fail(
-                doc,
-                join(path, "target"),
-                f"must be a fraction between 0 and 1 such as 0.999 (targetPercent takes 99.9), got {value!r}",
-            )
-        return _call(doc, join(path, "target"), lambda: normalise_objective(value))
-    if has_percent:
-        value = objective["targetPercent"]
-        if not 0 < value < 100:
-            raise _fail(
-                doc,
-                join(path, "targetPercent"),
-                f"must be a percentage between 0 and 100 such as 99.9 (100 leaves no budget), got {value!r}",
-            )
-        return _call(doc, join(path, "targetPercent"), lambda: normalise_objective(value / 100))
-    raise _fail(doc, path, "missing 'target' (a fraction such as 0.999) or 'targetPercent' (such as 99.9)")
-
-
-def _slice_window(doc: Document, path: str, value: float | str) -> Duration:
-    if isinstance(value, str):
-        return _call(doc, path, lambda: Duration.parse(value.strip()))
-    if not math.isfinite(value) or value <= 0 or value != int(value):
-        raise _fail(doc, path, f"must be a whole number of minutes such as 5, or a duration such as 5m, got {value!r}")
-    return Duration(int(value) * 60)
-
-
-def _start_time(doc: Document, path: str, value: Any, week: bool = False) -> None:
-    """Calendar months start on the 1st at midnight, weeks on a Monday at midnight; any other anchor
-    would shift every period."""
-    if isinstance(value, datetime):
-        start = value
-    elif isinstance(value, date):
-        start = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            start = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise _fail(doc, path, f"{value!r} is not a date and time such as 2024-01-01 00:00:00") from None
-    else:
-        raise _fail(doc, path, f"must be a date and time such as 2024-01-01 00:00:00, got {value!r}")
-    if week:
-        if start.weekday() != 0 or (start.hour, start.minute, start.second, start.microsecond) != (0, 0, 0, 0):
-            raise _fail(
-                doc,
-                path,
-                f"calendar weeks start on a Monday at 00:00 (ISO weeks); startTime {value!s} would shift every week",
-            )
-        return
-    if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
-        raise _fail(
-            doc,
-            path,
-            f"calendar months start on the 1st at 00:00; startTime {value!s} would shift every month",
-        )
-
-
-def _period(doc: Document, path: str, windows: list[dict[str, Any]] | None) -> Period:
-    """``timeWindow`` → rolling days/weeks, or a calendar month in its time zone (default 30d rolling)."""
-    if windows is None:
-        return Rolling(Duration.parse(DEFAULT_PERIOD))
-    if len(windows) != 1:
-        raise _fail(doc, path, f"give exactly one time window (OpenSLO v1 allows one), got {len(windows)}")
-    window, where = windows[0], join(path, 0)
-    duration = window["duration"]
-    rolling = window.get("isRolling", "calendar" not in window)
-    if rolling:
-        if "calendar" in window:
-            raise _fail(doc, join(where, "calendar"), "a rolling window takes no calendar (set isRolling: false)")
-        if _CALENDAR_UNITS.match(duration):
-            raise _fail(
-                doc,
-                join(where, "duration"),
-                f"a rolling window must be whole days or weeks such as 28d, 30d or 4w; {duration!r} is only "
-                "supported as a calendar month (duration: 1M, isRolling: false)",
-            )
-        return _call(doc, join(where, "duration"), lambda: Rolling(Duration.parse(duration)))
-    if duration not in ("1M", "1w"):
-        raise _fail(
-            doc,
-            join(where, "duration"),
-            f"only calendar months and weeks are supported as calendar windows (duration: 1M or 1w), got {duration!r}",
-        )
-    week = duration == "1w"
-    calendar = window.get("calendar") or {}
-    if "startTime" in calendar:
-        _start_time(doc, join(join(where, "calendar"), "startTime"), calendar["startTime"], week)
-    timezone = calendar.get("timeZone", "UTC")
-    kind = CalendarWeek if week else CalendarMonth
-    return _call(doc, join(join(where, "calendar"), "timeZone"), lambda: kind(timezone))
-
-
 def _policy_name(item: Any) -> str | None:
     """The name of an ``alertPolicies`` entry: a reference, or an inline AlertPolicy's metadata.name."""
     if isinstance(item, str):
@@ -314,7 +129,7 @@ class _Resolver:
         self.alert_objects: dict[str, dict[str, AlertObject]] = {"AlertPolicy": {}, "AlertCondition": {}}
         self.objects: list[_Object] = []
         self.by_name: dict[str, dict[str, _Object]] = {kind: {} for kind in KINDS}
-        self.indicators: dict[str, _Indicator] = {}
+        self.indicators: dict[str, Indicator] = {}
 
     # -- reading documents -------------------------------------------------------------------
 
@@ -405,80 +220,14 @@ class _Resolver:
             raise _Failed([])  # its own problems are already reported
         return found
 
-    def source(self, doc: Document, path: str, source: dict[str, Any], gauge: bool = False) -> EventSource:
-        """A ``metricSource``: Prometheus, named inline (``type``) or by DataSource (``metricSourceRef``)."""
-        ref, kind = source.get("metricSourceRef"), source.get("type")
-        if ref is not None:
-            data_source = self._lookup("DataSource", ref, doc, join(path, "metricSourceRef"))
-            ds_type = data_source.data["spec"]["type"]
-            if ds_type.lower() != "prometheus":
-                raise _fail(
-                    doc,
-                    join(path, "metricSourceRef"),
-                    f"DataSource {ref!r} has type {ds_type!r}: only Prometheus data sources are supported",
-                )
-            if kind is not None and kind.lower() != ds_type.lower():
-                raise _fail(doc, join(path, "type"), f"type {kind!r} contradicts DataSource {ref!r} ({ds_type})")
-        elif kind is None:
-            raise _fail(doc, path, "name the data source: give type: Prometheus or a metricSourceRef")
-        if kind is not None and kind.lower() != "prometheus":
-            raise _fail(doc, join(path, "type"), f"metric source type {kind!r} is not supported: only Prometheus")
-        extra = sorted(k for k in source["spec"] if k != "query")
-        if extra:
-            self.warnings.append(
-                doc.problem(
-                    join(path, "spec"),
-                    f"metricSource key(s) {', '.join(repr(k) for k in extra)} ignored: only 'query' is read "
-                    "(put label filters into the query)",
-                )
-            )
-        query, where = source["spec"]["query"], join(path, "spec.query")
-        return _gauge_source(doc, where, query) if gauge else _counter_source(doc, where, query)
-
-    def indicator(self, doc: Document, path: str, spec: dict[str, Any]) -> _Indicator:
+    def indicator(self, doc: Document, path: str, spec: dict[str, Any]) -> Indicator:
         """An SLI spec (standalone or inline) → counters or a gauge; problems located in its own file."""
-        if ("ratioMetric" in spec) == ("thresholdMetric" in spec):
-            raise _fail(doc, path, "give exactly one of ratioMetric or thresholdMetric")
-        if "thresholdMetric" in spec:
-            where = join(path, "thresholdMetric.metricSource")
-            gauge = self.source(doc, where, spec["thresholdMetric"]["metricSource"], gauge=True)
-            assert isinstance(gauge, Selector)
-            return _Indicator(gauge=gauge)
-        ratio, where = spec["ratioMetric"], join(path, "ratioMetric")
-        for key in ("raw", "rawType"):
-            if key in ratio:
-                raise _fail(
-                    doc,
-                    join(where, key),
-                    "raw (precomputed) ratios are not supported: give counters as good or bad plus total",
-                )
-        if "counter" not in ratio:
-            raise _fail(doc, where, "missing required key 'counter': set counter: true (counters only)")
-        if ratio["counter"] is not True:
-            raise _fail(
-                doc,
-                join(where, "counter"),
-                "counter: false (gauge ratios) is not supported: give increasing counters and counter: true",
-            )
-        if ("good" in ratio) == ("bad" in ratio):
-            raise _fail(doc, where, "give exactly one of good or bad besides total")
-        if "total" not in ratio:
-            raise _fail(doc, where, "missing required key 'total'")
-        sources: dict[str, EventSource] = {}
-        problems: list[Problem] = []
-        for key in ("good", "bad", "total"):
-            if key in ratio:
-                try:
-                    sources[key] = self.source(doc, join(where, f"{key}.metricSource"), ratio[key]["metricSource"])
-                except _Failed as failed:
-                    problems.extend(failed.problems)
-        if problems or len(sources) != 2:
-            raise _Failed(problems)
-        return _Indicator(
-            events=_ratio_or_latency(doc, where, sources["total"], sources.get("good"), sources.get("bad"))
-        )
+        return read_indicator(doc, path, spec, self._data_source, self.warnings)
 
-    def slo_indicator(self, obj: _Object) -> _Indicator:
+    def _data_source(self, name: str, doc: Document, path: str) -> dict[str, Any]:
+        return self._lookup("DataSource", name, doc, path).data["spec"]
+
+    def slo_indicator(self, obj: _Object) -> Indicator:
         spec = obj.data["spec"]
         if ("indicator" in spec) == ("indicatorRef" in spec):
             raise _fail(
@@ -507,85 +256,8 @@ class _Resolver:
 
     # -- SLOs --------------------------------------------------------------------------------
 
-    def objective_sli(
-        self, doc: Document, path: str, method: str, objective: dict[str, Any], indicator: _Indicator
-    ) -> SLI:
-        """Budgeting method + objective + indicator → the SLI of one SLO."""
-        threshold_keys = [k for k in ("op", "value") if k in objective]
-        if method == "Occurrences":
-            for key in ("timeSliceTarget", "timeSliceWindow"):
-                if key in objective:
-                    raise _fail(doc, join(path, key), f"{key} only applies to budgetingMethod: Timeslices")
-            if indicator.gauge is not None:
-                raise _fail(
-                    doc,
-                    "spec.budgetingMethod",
-                    "a thresholdMetric (gauge) SLI needs budgetingMethod: Timeslices",
-                )
-            if threshold_keys:
-                raise _fail(doc, join(path, threshold_keys[0]), "op and value only apply to a thresholdMetric SLI")
-            assert indicator.events is not None
-            return indicator.events
-        if method == "RatioTimeslices":
-            return self._ratio_timeslices(doc, path, objective, indicator)
-        missing = [k for k in ("timeSliceTarget", "timeSliceWindow") if k not in objective]
-        if missing:
-            raise _fail(
-                doc,
-                path,
-                f"missing required key {', '.join(repr(k) for k in missing)} (budgetingMethod: Timeslices)",
-            )
-        slice_target = objective["timeSliceTarget"]
-        if not 0 < slice_target <= 1:
-            raise _fail(
-                doc,
-                join(path, "timeSliceTarget"),
-                f"must be a fraction in (0, 1] such as 0.999 (a slice's good share), got {slice_target!r}",
-            )
-        window = _slice_window(doc, join(path, "timeSliceWindow"), objective["timeSliceWindow"])
-        inner = self._slice_inner(doc, path, objective, indicator)
-        return _call(doc, join(path, "timeSliceWindow"), lambda: TimeSliceSLI(inner, window, slice_target))
-
-    def _ratio_timeslices(self, doc: Document, path: str, objective: dict[str, Any], indicator: _Indicator) -> SLI:
-        """RatioTimeslices: the mean of the slices' good ratios (a slice-mean SLI); no slice target."""
-        if "timeSliceWindow" not in objective:
-            raise _fail(doc, path, "missing required key 'timeSliceWindow' (budgetingMethod: RatioTimeslices)")
-        if "timeSliceTarget" in objective:
-            raise _fail(
-                doc,
-                join(path, "timeSliceTarget"),
-                "timeSliceTarget only applies to budgetingMethod: Timeslices (RatioTimeslices averages the "
-                "slices' good ratios; no slice is judged against a target)",
-            )
-        window = _slice_window(doc, join(path, "timeSliceWindow"), objective["timeSliceWindow"])
-        inner = self._slice_inner(doc, path, objective, indicator)
-        return _call(doc, join(path, "timeSliceWindow"), lambda: TimeSliceSLI(inner, window, mean=True))
-
-    def _slice_inner(
-        self, doc: Document, path: str, objective: dict[str, Any], indicator: _Indicator
-    ) -> RatioSLI | LatencySLI | ProbeSLI:
-        """What a sliced objective measures in each slice: the indicator's events, or its 0/1 gauge."""
-        threshold_keys = [k for k in ("op", "value") if k in objective]
-        inner: RatioSLI | LatencySLI | ProbeSLI
-        if indicator.gauge is not None:
-            if objective.get("op") != "gte" or objective.get("value") != 1:
-                raise _fail(
-                    doc,
-                    join(path, "op") if "op" in objective else path,
-                    "a thresholdMetric is read as a 0/1 probe gauge such as probe_success: only op: gte with "
-                    f"value: 1 is supported, got op: {objective.get('op')}, value: {objective.get('value')}",
-                )
-            gauge = indicator.gauge
-            inner = _call(doc, path, lambda: ProbeSLI(gauge))
-        else:
-            if threshold_keys:
-                raise _fail(doc, join(path, threshold_keys[0]), "op and value only apply to a thresholdMetric SLI")
-            assert indicator.events is not None
-            inner = indicator.events
-        return inner
-
     def _objective(
-        self, obj: _Object, i: int, objective: dict[str, Any], indicator: _Indicator | None
+        self, obj: _Object, i: int, objective: dict[str, Any], indicator: Indicator | None
     ) -> tuple[str, str, float, SLI]:
         """One objective → (SLO name, where the name came from, objective, SLI); all its problems at once."""
         doc, metadata, method = obj.doc, obj.data["metadata"], obj.data["spec"]["budgetingMethod"]
@@ -604,10 +276,10 @@ class _Resolver:
         results: list[Any] = []
         steps: list[Callable[[], Any]] = [
             partial(_call, doc, name_path, partial(check_name, "SLO", name)),
-            partial(_target, doc, path, objective),
+            partial(objective_target, doc, path, objective),
         ]
         if indicator is not None:
-            steps.append(partial(self.objective_sli, doc, path, method, objective, indicator))
+            steps.append(partial(objective_sli, doc, path, method, objective, indicator))
         for step in steps:
             try:
                 results.append(step())
@@ -623,7 +295,7 @@ class _Resolver:
         problems: list[Problem] = []
         steps: dict[str, Callable[[], Any]] = {
             "indicator": partial(self.slo_indicator, obj),
-            "period": partial(_period, doc, "spec.timeWindow", spec.get("timeWindow")),
+            "period": partial(time_window, doc, "spec.timeWindow", spec.get("timeWindow")),
             "labels": partial(_labels, doc, "metadata.labels", metadata.get("labels")),
         }
         got: dict[str, Any] = {}

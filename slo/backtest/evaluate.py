@@ -29,9 +29,11 @@ from typing import Any
 
 from slo.backtest.plan import Recording, RulePlan
 from slo.errors import Problem, SpecError
-from slo.localstack import PrometheusServer, backfill_openmetrics, blocks_in, format_number, render_labels
+from slo.local_servers import PrometheusServer
+from slo.metrics_text import format_number, render_labels
 from slo.report.client import NO_PARTIAL, Answer, Connection, PromClient
 from slo.selectors import quote
+from slo.tsdb_backfill import backfill_openmetrics, blocks_in
 
 POINTS = 10_000  # evaluations per query: fewer points than Prometheus' 11,000 limit per series
 BLOCK = "240h"  # promtool re-reads the OpenMetrics file once per block: few, large blocks

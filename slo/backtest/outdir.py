@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from slo.errors import Problem, SpecError
-from slo.localstack import blocks_in
 from slo.output import write_atomic
+from slo.tsdb_backfill import blocks_in
 
 MANIFEST = "slo-backfill.json"
 

@@ -68,7 +68,7 @@ def backtest(
     from slo.backtest.evaluate import Client
     from slo.backtest.render import Result, render
     from slo.durations import Duration
-    from slo.localstack import PrometheusError
+    from slo.local_servers import PrometheusError
     from slo.report.client import PrometheusUnavailable
     from slo.toolcheck import binary
 

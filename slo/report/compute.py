@@ -297,20 +297,31 @@ def _worst_day(row: Row, period: ReportPeriod, step: int, good: np.ndarray, tota
     row.worst_day, row.worst_day_sli = str(worst), float(ratios[worst])
 
 
-def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict[str, Any]] | None) -> Row:
-    """Time slices: good slices / slices with data; a slice without data is neither good nor bad.
-
-    Slices without data lower the coverage only, so a month whose data begin on the 20th (or a
-    server that keeps 15 days) is judged on the slices it has, and flagged by its coverage.
-    """
+def _slice_row(
+    service: Service, slo: SLO, period: ReportPeriod, answer: list[dict[str, Any]] | None
+) -> tuple[Row, int, np.ndarray | None]:
+    """A slice SLO's row, its slice length in seconds and the period's aligned slice ends (None, with a note on
+    the row, when the period is shorter than one slice): what both slice readings start from."""
     row = _row(service, slo, period)
-    server_warnings(row, verdicts)
+    server_warnings(row, answer)
     assert isinstance(slo.sli, TimeSliceSLI)
     size = slo.sli.slice.seconds
     row.slice_seconds = size
     ends = _expected_steps(period, size)
     if len(ends) == 0:
         row.notes.append(f"the period is shorter than one {slo.sli.slice} slice")
+        return row, size, None
+    return row, size, ends
+
+
+def slices(service: Service, slo: SLO, period: ReportPeriod, verdicts: list[dict[str, Any]] | None) -> Row:
+    """Time slices: good slices / slices with data; a slice without data is neither good nor bad.
+
+    Slices without data lower the coverage only, so a month whose data begin on the 20th (or a
+    server that keeps 15 days) is judged on the slices it has, and flagged by its coverage.
+    """
+    row, size, ends = _slice_row(service, slo, period, verdicts)
+    if ends is None:
         return row
     frame = tagged_frame(verdicts or [])
     column = frame[frame.columns[0]] if len(frame.columns) else pd.Series(dtype=float)
@@ -343,14 +354,8 @@ def slice_mean(service: Service, slo: SLO, period: ReportPeriod, answer: list[di
     (or with NaN/infinite samples) lowers the coverage only. ``good`` is the sum of the slices' good
     ratios and ``total`` the slices with events, so ``good / total`` is the SLI.
     """
-    row = _row(service, slo, period)
-    server_warnings(row, answer)
-    assert isinstance(slo.sli, TimeSliceSLI)
-    size = slo.sli.slice.seconds
-    row.slice_seconds = size
-    ends = _expected_steps(period, size)
-    if len(ends) == 0:
-        row.notes.append(f"the period is shorter than one {slo.sli.slice} slice")
+    row, size, ends = _slice_row(service, slo, period, answer)
+    if ends is None:
         return row
     frame = tagged_frame(answer or []).reindex(ends)
     ratio = frame["error_ratio"] if "error_ratio" in frame else pd.Series(np.nan, index=ends)

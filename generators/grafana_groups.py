@@ -12,7 +12,7 @@ from typing import Any
 import attr
 from grafanalib import core as g
 
-from generators.grafana_panels import DATASOURCE, refs, status_columns, target
+from generators.grafana_panels import merged_table, refs, status_columns
 from slo.durations import Duration
 from slo.model import SLO, Service
 from slo.recorded import BUDGET_REMAINING, SLI_PERIOD, burn_rate_name, identity, series
@@ -62,34 +62,17 @@ def group_table(service: Service, slo: SLO) -> tuple[int, g.Table]:
     fast = [t.factor(slo.period) for t in (slo.alerting.tiers if slo.alerting else ()) if t.long_window == BURN_WINDOW]
     period = slo.period.alerting_window
     overrides = status_columns(ids, f"SLI ({period})", BURN_WINDOW, fast)
-    table = g.Table(
-        title=f"Per {by}: worst budget first",
-        description=(
-            f"One SLI and error budget per value of {by} (the SLO is grouped): each group's SLI and budget over "
-            f"{period}, its burn rate over the last {BURN_WINDOW} and its firing alerts. At most "
-            f"{slo.max_groups} groups are recorded (max_groups); beyond it the rules fail and "
-            "SLOGroupLimitExceeded fires."
-        ),
-        dataSource=dict(DATASOURCE),
-        targets=[target(e, r, table=True) for e, r in zip(exprs, ids, strict=True)],
-        overrides=overrides,
-        sortBy=[g.TableSortByField(displayName="Budget remaining")],
-        filterable=True,
-        thresholds=[{"color": "text", "value": None}],
-        maxDataPoints=None,
-        transformations=[
-            {"id": "merge", "options": {}},
-            {
-                "id": "organize",
-                "options": {
-                    "excludeByName": {"Time": True},
-                    "indexByName": {
-                        **{label: i for i, label in enumerate(slo.group_by)},
-                        **{f"Value #{r}": len(slo.group_by) + i for i, r in enumerate(ids)},
-                    },
-                    "renameByName": {},
-                },
-            },
-        ],
+    description = (
+        f"One SLI and error budget per value of {by} (the SLO is grouped): each group's SLI and budget over "
+        f"{period}, its burn rate over the last {BURN_WINDOW} and its firing alerts. At most "
+        f"{slo.max_groups} groups are recorded (max_groups); beyond it the rules fail and "
+        "SLOGroupLimitExceeded fires."
+    )
+    order = {
+        **{label: i for i, label in enumerate(slo.group_by)},
+        **{f"Value #{r}": len(slo.group_by) + i for i, r in enumerate(ids)},
+    }
+    table = merged_table(
+        f"Per {by}: worst budget first", description, exprs, ids, overrides, ("Budget remaining",), order
     )
     return 3 + min(MAX_ROWS_SHOWN, max(3, slo.max_groups)) // 2, table

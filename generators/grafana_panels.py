@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attr
@@ -189,3 +189,34 @@ def status_columns(
             ],
         ),
     ]
+
+
+def merged_table(
+    title: str,
+    description: str,
+    exprs: Sequence[str],
+    ids: Sequence[str],
+    overrides: list[dict[str, Any]],
+    sort_by: Sequence[str],
+    column_order: Mapping[str, int],
+) -> g.Table:
+    """A table of instant queries merged into one row per label set (the overview, a grouped SLO's groups):
+    the columns in ``column_order``, time hidden, sorted by the named columns."""
+    return g.Table(
+        title=title,
+        description=description,
+        dataSource=dict(DATASOURCE),
+        targets=[target(e, r, table=True) for e, r in zip(exprs, ids, strict=True)],
+        overrides=overrides,
+        sortBy=[g.TableSortByField(displayName=name) for name in sort_by],
+        filterable=True,
+        thresholds=[{"color": "text", "value": None}],
+        maxDataPoints=None,
+        transformations=[
+            {"id": "merge", "options": {}},
+            {
+                "id": "organize",
+                "options": {"excludeByName": {"Time": True}, "indexByName": dict(column_order), "renameByName": {}},
+            },
+        ],
+    )

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from grafanalib import core as g
 
 from generators.grafana_links import dashboard_uid, url
-from generators.grafana_panels import DATASOURCE
 from generators.grafana_panels import column as _column
+from generators.grafana_panels import merged_table as _merged_table
 from generators.grafana_panels import refs as _refs
 from generators.grafana_panels import status_columns as _status_columns
-from generators.grafana_panels import target as _target
 from slo.durations import Duration
 from slo.model import Service
 from slo.recorded import (
@@ -86,33 +85,8 @@ def slo_table(services: Sequence[Service], grafana_url: str | None, title: str, 
         ),
         *_status_columns(refs[1:], "SLI", OVERVIEW_BURN_WINDOW, fast),
     ]
-    return g.Table(
-        title=title,
-        description=description,
-        dataSource=dict(DATASOURCE),
-        targets=[_target(e, r, table=True) for e, r in zip(exprs, refs, strict=True)],
-        overrides=overrides,
-        sortBy=[g.TableSortByField(displayName="Service"), g.TableSortByField(displayName="SLO")],
-        filterable=True,
-        thresholds=[{"color": "text", "value": None}],
-        maxDataPoints=None,
-        transformations=[
-            {"id": "merge", "options": {}},
-            {
-                "id": "organize",
-                "options": {
-                    "excludeByName": {"Time": True},
-                    "indexByName": {
-                        "service": 0,
-                        "slo": 1,
-                        **{f"Value #{r}": i + 2 for i, r in enumerate(refs)},
-                        "dashboard": len(refs) + 2,
-                    },
-                    "renameByName": {},
-                },
-            },
-        ],
-    )
+    order = {"service": 0, "slo": 1, **{f"Value #{r}": i + 2 for i, r in enumerate(refs)}, "dashboard": len(refs) + 2}
+    return _merged_table(title, description, exprs, refs, overrides, ("Service", "SLO"), order)
 
 
 def table_height(n_slos: int) -> int:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from generators import alertmanager as am
 from generators.bundle import artifacts
+from slo.dsl_routing import routing, webhook
 from slo.loaders import Definitions
+from slo.localstack import WebhookReceiver
+from slo.model import Service
 
 
 def write_files(out: Path, files: Mapping[str, str]) -> Path:
@@ -36,3 +39,17 @@ def amtool_routes(amtool: str, config: Path, labels: Mapping[str, str]) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip()
+
+
+def pager_chat_config(shop: Service, recorder: WebhookReceiver) -> str:
+    """The generated Alertmanager config for ``shop``: pages to ``recorder``'s /pager, tickets to /chat, sent
+    after 1 s (live notification tests wait on them)."""
+    routing_ = routing(
+        webhook("pager", url=recorder.url("/pager")),
+        webhook("chat", url=recorder.url("/chat")),
+        critical="pager",
+        warning="chat",
+        group_wait="1s",
+        group_interval="1s",
+    )
+    return artifacts(Definitions((shop,), (("shop", "test"),), routing_, "test"))["alertmanager/alertmanager.yml"]

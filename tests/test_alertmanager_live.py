@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from generators.bundle import artifacts
-from slo import availability, regex, routing, service, webhook
+from slo import availability, regex, routing, service
 from slo.loaders import Definitions
 from slo.localstack import AlertmanagerServer, WebhookReceiver
+from tests.helpers import pager_chat_config
 
 WAIT = 20.0  # seconds: upper bound for anything to happen
 
@@ -43,17 +44,8 @@ def alertmanager(alertmanager_bin: str, recorder: WebhookReceiver, tmp_path: Pat
         ),
         team="web",
     )
-    routing_ = routing(
-        webhook("pager", url=recorder.url("/pager")),
-        webhook("chat", url=recorder.url("/chat")),
-        critical="pager",
-        warning="chat",
-        group_wait="1s",
-        group_interval="1s",
-    )
-    defs = Definitions((shop,), (("shop", "test"),), routing_, "test")
     config = tmp_path / "alertmanager.yml"
-    config.write_text(artifacts(defs)["alertmanager/alertmanager.yml"])
+    config.write_text(pager_chat_config(shop, recorder))
     with AlertmanagerServer(tmp_path / "data", config=config, ready_timeout=WAIT, max_runtime=300) as server:
         yield server
 

@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generators.bundle import artifacts
-from slo import availability, regex, routing, service, webhook
-from slo.loaders import Definitions
+from slo import availability, regex, service
 from slo.localstack import AlertmanagerServer, WebhookReceiver
+from tests.helpers import pager_chat_config
 
 pytestmark = pytest.mark.integration
 
@@ -43,16 +42,7 @@ def config_doc(recorder: WebhookReceiver) -> dict[str, Any]:
         availability("web", 99.9, "http_requests_total", errors={"code": regex("5..")}, labels={"job": "web"}),
         team="web",
     )
-    routing_ = routing(
-        webhook("pager", url=recorder.url("/pager")),
-        webhook("chat", url=recorder.url("/chat")),
-        critical="pager",
-        warning="chat",
-        group_wait="1s",
-        group_interval="1s",
-    )
-    defs = Definitions((shop,), (("shop", "test"),), routing_, "test")
-    return dict(yaml.safe_load(artifacts(defs)["alertmanager/alertmanager.yml"]))
+    return dict(yaml.safe_load(pager_chat_config(shop, recorder)))
 
 
 @pytest.fixture

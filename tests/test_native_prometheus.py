@@ -16,6 +16,7 @@ import time
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
@@ -232,29 +233,19 @@ def test_slo_check_names_the_kind_and_the_interpolation(scraped: Any) -> None:
     assert "set histogram_kind: classic (or auto)" in finding.fix
 
 
-def test_the_report_counts_nhcb_auto_and_classic_alike(scraped: Any) -> None:
-    server, _svc, at, source = scraped
+def _over_last_two_minutes(
+    command: str, source: Path, url: str, at: float, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``slo COMMAND SOURCE --prometheus URL`` over the two minutes up to ``at`` (the scraped data)."""
     start = datetime.fromtimestamp(at - 120, UTC).replace(microsecond=0)
     end = datetime.fromtimestamp(at, UTC).replace(microsecond=0)
-    proc = subprocess.run(
-        [
-            SLO,
-            "report",
-            str(source),
-            "--prometheus",
-            server.url,
-            "--start",
-            start.isoformat(),
-            "--end",
-            end.isoformat(),
-            "--format",
-            "json",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    argv = [SLO, command, str(source), "--prometheus", url, "--start", start.isoformat(), "--end", end.isoformat()]
+    return subprocess.run([*argv, *extra], capture_output=True, text=True, timeout=300)
+
+
+def test_the_report_counts_nhcb_auto_and_classic_alike(scraped: Any) -> None:
+    server, _svc, at, source = scraped
+    proc = _over_last_two_minutes("report", source, server.url, at, "--format", "json", "--quiet")
     assert proc.returncode == 0, proc.stderr
     rows = {r["slo"]: r for r in json.loads(proc.stdout)["slos"]}
     classic = rows["classic"]
@@ -296,26 +287,7 @@ def test_dashboard_panels_over_native_histograms_return_data(scraped: Any) -> No
 
 def test_backtest_refuses_native_slis_by_name(scraped: Any) -> None:
     server, _svc, at, source = scraped
-    start = datetime.fromtimestamp(at - 120, UTC).replace(microsecond=0)
-    end = datetime.fromtimestamp(at, UTC).replace(microsecond=0)
-    proc = subprocess.run(
-        [
-            SLO,
-            "backtest",
-            str(source),
-            "--prometheus",
-            server.url,
-            "--start",
-            start.isoformat(),
-            "--end",
-            end.isoformat(),
-            "--warmup",
-            "1m",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = _over_last_two_minutes("backtest", source, server.url, at, "--warmup", "1m")
     assert proc.returncode == 1, proc.stderr
     assert "shop/nhcb: histogram_kind 'native': backtest replays the rules over raw series" in proc.stderr
     assert "shop/auto: histogram_kind 'auto'" in proc.stderr and "shop/classic:" not in proc.stderr

@@ -174,7 +174,7 @@ def _counter(name: str, labels: dict[str, str], t: np.ndarray, per_step: np.ndar
 
 def classify(fired: list[FiredAlert], origin: int, blips: list[tuple[int, int]]) -> dict[str, dict]:
     """Per SLO: pages, tickets, false pages/notifications, and each incident's detection."""
-    from slo.model import DEFAULT_TIERS
+    from slo.model.alert_policy import DEFAULT_TIERS
 
     reach = {t.name: t.long_window.seconds for t in DEFAULT_TIERS}
     out: dict[str, dict] = {}

@@ -39,9 +39,9 @@ from click.testing import CliRunner
 
 from slo import promql
 from slo.dsl import availability, regex, service
-from slo.durations import Duration
 from slo.loaders import Definitions
 from slo.localstack import OpenMetricsWriter, PrometheusServer, backfill_openmetrics
+from slo.model.durations import Duration
 from slo.report import queries
 from slo.report.cli import report
 from slo.report.periods import month_period

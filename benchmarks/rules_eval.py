@@ -54,7 +54,8 @@ from slo.localstack import (  # noqa: E402
     parse_metric_lines,
     write_rules,
 )
-from slo.model import SLO, RatioSLI, Service  # noqa: E402
+from slo.model.service import SLO, Service  # noqa: E402
+from slo.model.sli import RatioSLI  # noqa: E402
 from slo.recorded import BAD_RATE, TOTAL_RATE  # noqa: E402
 
 MINUTE, HOUR, DAY = 60, 3600, 86400

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from slo.errors import SpecError
 from slo.loaders import load
+from slo.model.errors import SpecError
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 INVALID_MARKS = ("/validate/bad/", "in-invalid-version", "-duplicate")

@@ -49,9 +49,9 @@ from generators.alertmanager_matchers import (
     threshold_alert_names,
 )
 from generators.alertmanager_versions import Version, config_problems, receiver_problems, target
-from slo.errors import Problem, SpecError
 from slo.loaders import Definitions
-from slo.routing import SEVERITIES, Routing
+from slo.model.errors import Problem, SpecError
+from slo.model.routing import SEVERITIES, Routing
 
 CONFIG = "alertmanager/alertmanager.yml"
 ROUTE_TESTS = "alertmanager/routes.test.yml"

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slo.errors import Problem, SpecError
 from slo.loaders.yamlsrc import decode, join, load_documents
+from slo.model.errors import Problem, SpecError
+from slo.model.receivers import secret_in
 from slo.output import MARKER
-from slo.routing import secret_in
 
 # Keys whose value in an Alertmanager config is a credential (their *_file variant is not).
 _SECRET_KEYS = {

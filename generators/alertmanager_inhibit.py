@@ -10,9 +10,10 @@ from typing import Any
 from generators import prometheus_rules
 from generators.alertmanager_matchers import burn_alert_names, matcher, one_of, threshold_alert_names
 from slo.loaders import Definitions
-from slo.model import HistogramQuantile, LatencySLI, RateRatio, RatioSLI, TimeSliceSLI
-from slo.routing import Routing
-from slo.selectors import Selector
+from slo.model.routing import Routing
+from slo.model.selectors import Selector
+from slo.model.sli import LatencySLI, RatioSLI, TimeSliceSLI
+from slo.model.thresholds import HistogramQuantile, RateRatio
 
 
 def inhibit_rules(routing: Routing, defs: Definitions) -> list[dict[str, Any]]:

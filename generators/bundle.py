@@ -29,9 +29,9 @@ from generators import (
 )
 from generators.alertmanager_versions import target as alertmanager_target
 from generators.yamlout import comment, dump, dump_reusing
-from slo.errors import Problem, SpecError
 from slo.loaders import Definitions
-from slo.model import Service
+from slo.model.errors import Problem, SpecError
+from slo.model.service import Service
 from slo.output import MARKER
 
 

@@ -2,7 +2,7 @@
 
 Every query reads the series the rule generator records (names from :mod:`slo.recorded`) or, for the
 raw signals, PromQL from :mod:`slo.promql`; label values reach PromQL only through
-:mod:`slo.selectors`. The data source is the dashboard variable ``$datasource`` (type prometheus), so
+:mod:`slo.model.selectors`. The data source is the dashboard variable ``$datasource`` (type prometheus), so
 one file works against any Prometheus. Output is deterministic: the same model gives the same bytes.
 
 Per service: the SLO table (:mod:`generators.grafana_table`), then one row per SLO
@@ -26,8 +26,8 @@ from generators import grafana_slo_panels, grafana_table, grafana_thresholds
 from generators.grafana_links import OVERVIEW_UID, dashboard_uid, dashboard_url, overview_url
 from generators.grafana_panels import Layout as _Layout
 from generators.yamlout import dump
-from slo.errors import DefinitionError
-from slo.model import Service
+from slo.model.errors import DefinitionError
+from slo.model.service import Service
 from slo.output import MARKER
 
 SCHEMA_VERSION = 39

@@ -22,8 +22,10 @@ from generators.grafana_panels import target as _target
 from generators.grafana_panels import threshold_line as _threshold_line
 from generators.grafana_panels import timeseries as _timeseries
 from slo import promql
-from slo.durations import Duration
-from slo.model import SLO, LatencySLI, ProbeSLI, RawRatioSLI, Service, TimeSliceSLI
+from slo.model.durations import Duration
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, RawRatioSLI, TimeSliceSLI
 from slo.recorded import (
     BUDGET_REMAINING,
     OBJECTIVE,
@@ -35,7 +37,6 @@ from slo.recorded import (
     identity,
     series,
 )
-from slo.selectors import Matcher, Selector
 
 RATE = "$__rate_interval"
 

@@ -16,15 +16,15 @@ from generators.grafana_panels import column as _column
 from generators.grafana_panels import merged_table as _merged_table
 from generators.grafana_panels import refs as _refs
 from generators.grafana_panels import status_columns as _status_columns
-from slo.durations import Duration
-from slo.model import Service
+from slo.model.durations import Duration
+from slo.model.selectors import Matcher, Selector, quote
+from slo.model.service import Service
 from slo.recorded import (
     BUDGET_REMAINING,
     OBJECTIVE,
     SLI_PERIOD,
     burn_rate_name,
 )
-from slo.selectors import Matcher, Selector, quote
 
 OVERVIEW_BURN_WINDOW = Duration.parse("1h")
 

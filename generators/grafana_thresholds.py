@@ -13,7 +13,8 @@ from generators.grafana_panels import Layout as _Layout
 from generators.grafana_panels import target as _target
 from generators.grafana_panels import timeseries as _timeseries
 from slo import threshold_promql
-from slo.model import Service, ThresholdAlert
+from slo.model.service import Service
+from slo.model.thresholds import ThresholdAlert
 
 
 def _level_steps(alert: ThresholdAlert) -> list[dict[str, Any]]:

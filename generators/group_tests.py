@@ -12,8 +12,9 @@ from typing import Any
 
 from generators import promtool_tests, synthetic
 from generators.promtool_tests import Phase, Unsupported
-from slo.model import SLO, Service, TimeSliceSLI
-from slo.selectors import Matcher, Selector
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO, Service
+from slo.model.sli import TimeSliceSLI
 
 BURNING, HEALTHY = "burning", "healthy"
 

@@ -16,8 +16,9 @@ from typing import Any
 from generators.prometheus_rules import ABSENT_ALERT, BUCKET_ALERT, BURN_ALERT
 from generators.promtool_tests import Phase, _alerts, _case, _check, fastest_page, page_matcher
 from slo import guards
-from slo.model import SLO, LatencySLI, ProbeSLI, Service, TimeSliceSLI
-from slo.selectors import Matcher, Selector
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, TimeSliceSLI
 
 STEP = 15  # seconds: the seeds' scrape interval, for scenarios that need sub-minute failures
 LOW_RATE = 1.0  # requests per second in the low-traffic scenarios (the issue's figure)
@@ -205,7 +206,7 @@ def missing_bucket_case(service: Service, slo: SLO) -> dict[str, Any] | None:
 
 
 def _q(value: str) -> str:
-    from slo.selectors import quote
+    from slo.model.selectors import quote
 
     return quote(value)
 

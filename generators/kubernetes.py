@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slo.errors import DefinitionError
-from slo.model import Service
+from slo.model.errors import DefinitionError
+from slo.model.service import Service
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "slo-toolkit"}
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -17,7 +17,7 @@ import copy
 import math
 from typing import Any
 
-from slo.durations import Duration
+from slo.model.durations import Duration
 
 
 def _seconds(text: str) -> int:

@@ -14,8 +14,10 @@ from typing import Any
 
 from generators import rule_compat
 from slo import guards, promql
-from slo.durations import Duration
-from slo.model import SLO, BurnRateTier, LatencySLI, RawRatioSLI, Service, TimeSliceSLI
+from slo.model.alert_policy import BurnRateTier
+from slo.model.durations import Duration
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, RawRatioSLI, TimeSliceSLI
 from slo.recorded import (
     BAD_RATE,
     BASE_WINDOW,

@@ -18,9 +18,11 @@ from typing import Any
 from generators import synthetic
 from generators.synthetic import Unsupported
 from slo import guards
-from slo.durations import Duration
-from slo.model import SLO, BurnRateTier, LatencySLI, ProbeSLI, Service, TimeSliceSLI
-from slo.selectors import Matcher, Selector
+from slo.model.alert_policy import BurnRateTier
+from slo.model.durations import Duration
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, TimeSliceSLI
 
 EVAL = 60  # seconds; coarser than the 30s rule interval, so a detection time that passes here holds live
 RATE = 100.0  # synthetic requests per second

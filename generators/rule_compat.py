@@ -18,9 +18,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slo.durations import Duration
-from slo.errors import DefinitionError, Problem
-from slo.selectors import Selector
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError, Problem
+from slo.model.selectors import Selector
 
 DEFAULT_PROMETHEUS = "3.16"
 

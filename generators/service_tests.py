@@ -10,7 +10,7 @@ from typing import Any
 
 from generators import group_tests, guard_tests, promtool_tests
 from generators.prometheus_rules import slo_groups
-from slo.model import Service
+from slo.model.service import Service
 
 
 def test_file(service: Service, rule_file: str) -> dict[str, Any]:

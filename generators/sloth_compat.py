@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from slo.model import SLO, Service
+from slo.model.service import SLO, Service
 from slo.recorded import BASE_WINDOW, error_ratio_name
 
 INFO = "sloth_slo_info"

@@ -12,8 +12,9 @@ import re
 from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Any
 
-from slo.model import SLO, LatencySLI, ProbeSLI, RawRatioSLI, TimeSliceSLI
-from slo.selectors import Matcher, Selector, quote
+from slo.model.selectors import Matcher, Selector, quote
+from slo.model.service import SLO
+from slo.model.sli import LatencySLI, ProbeSLI, RawRatioSLI, TimeSliceSLI
 
 
 class Unsupported(Exception):

@@ -13,7 +13,8 @@ from typing import Any
 
 from generators.prometheus_rules import literal
 from slo import threshold_promql
-from slo.model import Service, ThresholdAlert
+from slo.model.service import Service
+from slo.model.thresholds import ThresholdAlert
 
 INTERVAL = "30s"
 

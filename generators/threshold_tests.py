@@ -18,17 +18,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from generators import synthetic, threshold_rules
-from slo.model import (
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import Service
+from slo.model.thresholds import (
     CounterIncrease,
     HistogramQuantile,
     RateRatio,
     RawPromQL,
-    Service,
     ThresholdAlert,
     ThresholdExpr,
     Utilisation,
 )
-from slo.selectors import Matcher, Selector
 
 STEP = 60  # seconds between input samples, and the test's evaluation interval
 RATE = 10.0  # synthetic events per second

@@ -32,10 +32,8 @@ from slo.dsl_thresholds import (
     threshold,
     utilisation,
 )
-from slo.model import SLO, AlertPolicy, Service, tier
-
-# Note: ``slo.routing`` is the DSL function above; the routing model lives in the module of the
-# same name, imported as ``from slo.routing import Routing``.
+from slo.model.alert_policy import AlertPolicy, tier
+from slo.model.service import SLO, Service
 
 __all__ = [
     "SLO",

@@ -14,20 +14,12 @@ from pathlib import Path
 import yaml
 
 from slo import guards
-from slo.durations import Duration
-from slo.errors import Problem
 from slo.loaders import Definitions
-from slo.model import (
-    SLO,
-    LatencySLI,
-    PromQLTemplate,
-    RatioSLI,
-    RawPromQL,
-    RawRatioSLI,
-    Service,
-    ThresholdAlert,
-    TimeSliceSLI,
-)
+from slo.model.durations import Duration
+from slo.model.errors import Problem
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
+from slo.model.thresholds import RawPromQL, ThresholdAlert
 from slo.toolcheck import find_tool
 
 

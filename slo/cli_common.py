@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from slo import config
-from slo.errors import SpecError
 from slo.loaders import Definitions, load
+from slo.model.errors import SpecError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from slo.errors import Problem, SpecError
+from slo.model.errors import Problem, SpecError
 
 FALLBACK_SOURCES = ("slos.py", "slos.yaml", "slos.yml", "slos")
 
@@ -111,7 +111,7 @@ def _alertmanager_version(pyproject: Path, value: object) -> str | None:
 def _kubernetes(pyproject: Path, value: object) -> Any:
     """``[tool.slo.kubernetes]``: namespace, labels, annotations of the PrometheusRule objects."""
     from generators.kubernetes import Metadata
-    from slo.errors import DefinitionError
+    from slo.model.errors import DefinitionError
 
     if value is None:
         return None
@@ -158,7 +158,7 @@ def default_period(cwd: Path | None = None) -> str | None:
     Sloth's ``--default-slo-period``; a 28-day Sloth setup sets ``default_period = "28d"`` so its
     burn-rate factors are the 28-day ones. None when not set (then 30d).
     """
-    from slo.model import Rolling, parse_period
+    from slo.model.periods import Rolling, parse_period
 
     pyproject = (cwd or Path.cwd()) / "pyproject.toml"
     if not pyproject.is_file():
@@ -170,7 +170,7 @@ def default_period(cwd: Path | None = None) -> str | None:
     value = table.get("default_period")
     if value is None:
         return None
-    from slo.errors import DefinitionError
+    from slo.model.errors import DefinitionError
 
     try:
         if not isinstance(parse_period(value), Rolling):

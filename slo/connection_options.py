@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from slo.errors import Problem, SpecError
+from slo.model.errors import Problem, SpecError
 from slo.report.client import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -28,7 +28,6 @@ import yaml
 
 from generators import promtool_tests, synthetic
 from generators.bundle import artifacts
-from slo.errors import SpecError
 from slo.loaders import Definitions
 from slo.localstack import (
     AlertmanagerServer,
@@ -45,9 +44,10 @@ from slo.localstack import (
     write_openmetrics,
     write_rules,
 )
-from slo.model import Service
+from slo.model.errors import SpecError
+from slo.model.routing import make_routing
+from slo.model.service import Service
 from slo.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE
-from slo.routing import make_routing
 
 SCRAPE = 15  # seconds: Prometheus' usual scrape interval, which the seeds' 2-minute MTTD assumes
 RATE = 50.0  # synthetic requests per second per series

@@ -2,7 +2,7 @@
 
 Each helper returns an ``SLO`` of the model; ``service`` groups them. Label selectors are given as
 dicts (``{"job": "api", "status": regex("5..")}``), never as PromQL text, so user values are always
-quoted by :mod:`slo.selectors`. Threshold alerts are written with :mod:`slo.dsl_thresholds`,
+quoted by :mod:`slo.model.selectors`. Threshold alerts are written with :mod:`slo.dsl_thresholds`,
 Alertmanager routing with :mod:`slo.dsl_routing`; ``slo`` re-exports all three.
 """
 
@@ -10,24 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from slo.durations import Duration, parse_seconds
-from slo.errors import DefinitionError
-from slo.model import (
-    DEFAULT_MAX_GROUPS,
-    DEFAULT_POLICY,
-    SLO,
-    AlertPolicy,
-    BurnRateTier,
-    EventSource,
-    LatencySLI,
-    ProbeSLI,
-    RatioSLI,
-    Service,
-    ThresholdAlert,
-    TimeSliceSLI,
-    parse_period,
-)
-from slo.selectors import LabelValue, Not, Regex, Selector, matchers_from, parse_selector
+from slo.model.alert_policy import DEFAULT_POLICY, AlertPolicy, BurnRateTier
+from slo.model.durations import Duration, parse_seconds
+from slo.model.errors import DefinitionError
+from slo.model.grouping import DEFAULT_MAX_GROUPS
+from slo.model.periods import parse_period
+from slo.model.selectors import LabelValue, Not, Regex, Selector, matchers_from, parse_selector
+from slo.model.service import SLO, Service
+from slo.model.sli import EventSource, LatencySLI, ProbeSLI, RatioSLI, TimeSliceSLI
+from slo.model.thresholds import ThresholdAlert
 
 Labels = Mapping[str, LabelValue]
 _DEFAULT = object()

@@ -1,6 +1,6 @@
 """Alertmanager routing in the Python DSL: receivers, per-team and per-service routes, the routing tree.
 
-The model and its validation live in :mod:`slo.routing`; these helpers only give it one readable
+The model and its validation live in :mod:`slo.model.routing`; these helpers only give it one readable
 call per receiver. Secrets are given as files, never as values: the literal parameters
 (routing_key=, api_url=, api_key=, auth_password=) exist only to refuse them clearly.
 """
@@ -9,22 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from slo.errors import DefinitionError
-from slo.routing import (
-    DEFAULT_GROUP_BY,
+from slo.model.errors import DefinitionError
+from slo.model.receivers import (
     Email,
     Integration,
     MSTeamsV2,
     Opsgenie,
     PagerDuty,
     Receiver,
-    Route,
-    Routing,
     Slack,
     Webhook,
-    make_routing,
     refuse_literal,
 )
+from slo.model.routing import DEFAULT_GROUP_BY, Route, Routing, make_routing
 
 
 def _receiver(name: str, integration: Callable[[], Integration]) -> Receiver:

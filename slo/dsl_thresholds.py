@@ -1,7 +1,7 @@
 """Threshold ("symptom") alerts in the Python DSL: typed expression shapes and the alert around them.
 
 Kept apart from the SLO helpers of :mod:`slo.dsl` because a threshold alert is its own model
-(:mod:`slo.threshold_model`) with its own rules; both share the DSL's label vocabulary.
+(:mod:`slo.model.thresholds`) with its own rules; both share the DSL's label vocabulary.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from slo.dsl import Labels, label_names, selector
-from slo.durations import Duration
-from slo.errors import DefinitionError
-from slo.model import (
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError
+from slo.model.selectors import Selector, parse_selector
+from slo.model.thresholds import (
     CounterIncrease,
     HistogramQuantile,
     RateRatio,
@@ -22,7 +23,6 @@ from slo.model import (
     parse_for,
     parse_level,
 )
-from slo.selectors import Selector, parse_selector
 
 
 def _selector_arg(value: Selector | str, what: str) -> Selector:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from slo import guards, promql
-from slo.durations import Duration
-from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI, is_slice_mean
+from slo.model.durations import Duration
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, TimeSliceSLI, is_slice_mean
 
 REFERENCE_RATE = 1.0  # requests per second used to turn minimum bad events into time
 

@@ -27,17 +27,10 @@ from __future__ import annotations
 import math
 
 from slo import promql
-from slo.durations import Duration
-from slo.model import (
-    SLO,
-    BurnRateTier,
-    LatencySLI,
-    ProbeSLI,
-    RatioSLI,
-    RawRatioSLI,
-    Service,
-    TimeSliceSLI,
-)
+from slo.model.alert_policy import BurnRateTier
+from slo.model.durations import Duration
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, TimeSliceSLI
 from slo.recorded import BAD_RATE, BASE_WINDOW, PROBE_FAILED, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, series, windows
 
 # Failed probe samples a probe tier's short window must hold: one blip never (re)fires a tier.

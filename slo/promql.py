@@ -1,23 +1,15 @@
 """The SLI math, written once: PromQL for bad events, total events, error ratios and slices.
 
 Rules, dashboards and the report all build their queries here. Every function is pure: model in,
-PromQL text out. User values reach the text only through :mod:`slo.selectors`.
+PromQL text out. User values reach the text only through :mod:`slo.model.selectors`.
 """
 
 from __future__ import annotations
 
-from slo.durations import Duration
-from slo.model import (
-    SLO,
-    EventSource,
-    LatencySLI,
-    ProbeSLI,
-    PromQLTemplate,
-    RatioSLI,
-    RawRatioSLI,
-    TimeSliceSLI,
-)
-from slo.selectors import Matcher, Selector
+from slo.model.durations import Duration
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO
+from slo.model.sli import EventSource, LatencySLI, ProbeSLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
 
 
 def _decimal_forms(value: float) -> list[str]:
@@ -510,7 +502,7 @@ def tagged(parts: dict[str, str], label: str = "slo_part") -> str:
 
     One HTTP request then evaluates e.g. the bad and the total events at the same instant.
     """
-    from slo.selectors import quote
+    from slo.model.selectors import quote
 
     if not parts:
         raise ValueError("nothing to tag")

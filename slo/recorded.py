@@ -6,9 +6,9 @@ Naming follows Prometheus' ``level:metric:operations`` convention; every series 
 
 from __future__ import annotations
 
-from slo.durations import Duration
-from slo.model import SLO, Service
-from slo.selectors import Matcher, Selector
+from slo.model.durations import Duration
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO, Service
 
 BAD_RATE = "slo:sli_bad:rate5m"
 TOTAL_RATE = "slo:sli_total:rate5m"

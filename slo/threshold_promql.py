@@ -1,13 +1,13 @@
 """The PromQL of threshold alerts, written once: rules, generated tests and dashboards all call it.
 
 Pure functions, model in, PromQL text out. User values reach the text only as selectors rendered
-by :mod:`slo.selectors`; grouping labels are validated label names. An opaque expression
+by :mod:`slo.model.selectors`; grouping labels are validated label names. An opaque expression
 (:class:`RawPromQL`) is parenthesised, never spliced into anything else.
 """
 
 from __future__ import annotations
 
-from slo.model import (
+from slo.model.thresholds import (
     CounterIncrease,
     HistogramQuantile,
     RateRatio,

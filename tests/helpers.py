@@ -11,7 +11,7 @@ from generators.bundle import artifacts
 from slo.dsl_routing import routing, webhook
 from slo.loaders import Definitions
 from slo.localstack import WebhookReceiver
-from slo.model import Service
+from slo.model.service import Service
 
 
 def write_files(out: Path, files: Mapping[str, str]) -> Path:

@@ -16,7 +16,7 @@ from generators.prometheus_rules import BUCKET_ALERT, rule_file
 from generators.service_tests import test_file as promtool_test_file
 from generators.yamlout import dump
 from slo import availability, error_rate, guards, latency, policy, regex, service, uptime
-from slo.model import Service
+from slo.model.service import Service
 
 API = {"job": "api"}
 SWEEP = [
@@ -247,14 +247,15 @@ def test_guard_parameters_are_importable_and_typed() -> None:
 
 
 def _windows() -> tuple[Any, ...]:
-    from slo.durations import Duration
+    from slo.model.durations import Duration
 
     return (Duration.parse("1d"), Duration.parse("2h"), 0.1)
 
 
 def test_opaque_ratio_windows_are_read_raw_so_no_coverage_guard() -> None:
     """A raw error-ratio SLI (Sloth's raw) records no base series: its windows are all read raw."""
-    from slo.model import SLO, PromQLTemplate, RawRatioSLI
+    from slo.model.service import SLO
+    from slo.model.sli import PromQLTemplate, RawRatioSLI
 
     raw = SLO(
         "raw",

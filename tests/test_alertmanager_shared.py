@@ -34,8 +34,8 @@ from slo import (
     webhook,
 )
 from slo.cli import main
-from slo.errors import DefinitionError, SpecError
 from slo.loaders import Definitions, load
+from slo.model.errors import DefinitionError, SpecError
 from slo.toolcheck import check_alertmanager
 from tests.conftest import EXAMPLE
 from tests.helpers import amtool_routes, write_files

@@ -17,8 +17,8 @@ import yaml
 from generators import rule_compat
 from generators.rule_compat import CompatError, PrometheusTarget
 from slo import config
-from slo.durations import Duration
-from slo.errors import SpecError
+from slo.model.durations import Duration
+from slo.model.errors import SpecError
 from slo.toolcheck import find_tool, version
 from tests.conftest import EXAMPLE, ROOT, Backend, require
 

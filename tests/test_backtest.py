@@ -37,7 +37,7 @@ from slo.localstack import (
     write_openmetrics,
     write_rules,
 )
-from slo.model import tier
+from slo.model.alert_policy import tier
 from slo.report.client import Connection
 from tests.conftest import Backend, require
 
@@ -323,7 +323,7 @@ def test_plan_orders_levels_and_finds_what_each_alert_reads() -> None:
 
 def test_plan_refuses_cycles_and_bad_promql() -> None:
     from slo.backtest.plan import build
-    from slo.errors import SpecError
+    from slo.model.errors import SpecError
 
     cycle = {"groups": [{"name": "g", "rules": [{"record": "a:x", "expr": "b:x"}, {"record": "b:x", "expr": "a:x"}]}]}
     with pytest.raises(SpecError, match="cycle"):

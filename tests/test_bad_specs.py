@@ -20,7 +20,7 @@ from generators.service_tests import test_file as promtool_test_file
 from generators.yamlout import dump
 from slo.cli import main
 from slo.loaders import load
-from slo.selectors import Selector, parse_selector
+from slo.model.selectors import Selector, parse_selector
 
 DATA = Path(__file__).resolve().parent / "data"
 BAD = DATA / "bad"

@@ -30,7 +30,6 @@ from click.testing import CliRunner
 
 from slo.cli import main
 from slo.cli_common import artifacts, definitions
-from slo.durations import Duration
 from slo.live_check import alertmanager_state, deployed, matching, traffic
 from slo.live_check.history import Day, best_window
 from slo.localstack import (
@@ -43,8 +42,12 @@ from slo.localstack import (
     free_port,
     write_openmetrics,
 )
-from slo.model import DEFAULT_TIERS, SLO, RatioSLI, Rolling, TimeSliceSLI
-from slo.selectors import Matcher, Selector
+from slo.model.alert_policy import DEFAULT_TIERS
+from slo.model.durations import Duration
+from slo.model.periods import Rolling
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO
+from slo.model.sli import RatioSLI, TimeSliceSLI
 
 DAY = 86400
 HISTORY = 10 * DAY
@@ -415,7 +418,7 @@ def test_single_error_burn_per_tier(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_single_error_findings(monkeypatch: pytest.MonkeyPatch) -> None:
-    from slo.model import Service
+    from slo.model.service import Service
 
     service = Service("s", (_ratio_slo(99.9),))
     quiet = traffic.Traffic((2.0,) * 100 + (3.0,) * 68)

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from slo.commands.convert import render
-from slo.errors import SpecError
 from slo.loaders import Definitions, load
-from slo.model import DEFAULT_MAX_GROUPS, DEFAULT_POLICY, AlertPolicy, RawRatioSLI, Service
+from slo.model.alert_policy import DEFAULT_POLICY, AlertPolicy
+from slo.model.errors import SpecError
+from slo.model.grouping import DEFAULT_MAX_GROUPS
+from slo.model.service import Service
+from slo.model.sli import RawRatioSLI
 from tests.upstream import DATA, files, try_load
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-assistant"

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from slo.loaders import load
-from slo.model import DEFAULT_POLICY, LatencySLI, RatioSLI, Service, TimeSliceSLI
+from slo.model.alert_policy import DEFAULT_POLICY
+from slo.model.service import Service
+from slo.model.sli import LatencySLI, RatioSLI, TimeSliceSLI
 
 EQUIVALENT = Path(__file__).parent / "data" / "equivalent"
 

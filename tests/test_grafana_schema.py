@@ -13,10 +13,12 @@ import yaml
 
 from generators import grafana
 from slo import availability, latency, policy, ratio, regex, selector, service, tier, uptime
-from slo.durations import Duration
-from slo.errors import DefinitionError
 from slo.loaders import load
-from slo.model import SLO, PromQLTemplate, RatioSLI, RawRatioSLI, Rolling
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError
+from slo.model.periods import Rolling
+from slo.model.service import SLO
+from slo.model.sli import PromQLTemplate, RatioSLI, RawRatioSLI
 from slo.output import MARKER
 from tests.conftest import DATA, EXAMPLE
 

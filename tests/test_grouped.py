@@ -18,8 +18,8 @@ from generators.prometheus_rules import rule_file, slo_groups
 from generators.rule_compat import CompatError, PrometheusTarget
 from slo import promql
 from slo.dsl import availability, service
-from slo.errors import DefinitionError
 from slo.loaders import load
+from slo.model.errors import DefinitionError
 from slo.recorded import BASE_WINDOW
 from tests.conftest import DATA
 from tests.upstream import try_load

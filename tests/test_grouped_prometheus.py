@@ -23,7 +23,7 @@ import pytest
 from generators.prometheus_rules import BURN_ALERT, GROUP_LIMIT_ALERT, rule_file
 from slo.dsl import availability, regex, service
 from slo.localstack import PrometheusServer, Series, backfill_openmetrics, check_rules, write_openmetrics, write_rules
-from slo.model import Service
+from slo.model.service import Service
 from tests.conftest import Backend
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,8 @@ from generators.bundle import artifacts
 from generators.kubernetes import Metadata
 from slo.cli import main
 from slo.config import settings
-from slo.errors import DefinitionError, SpecError
 from slo.loaders import load
+from slo.model.errors import DefinitionError, SpecError
 from tests.conftest import DATA, EXAMPLE
 
 CRD = DATA / "kubernetes" / "monitoring.coreos.com_prometheusrules.yaml"

@@ -11,24 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slo import availability, error_rate, latency, not_equal, regex, service, uptime
-from slo.durations import Duration, parse_seconds
-from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders import python_src
-from slo.model import (
-    DEFAULT_TIERS,
-    SLO,
-    CalendarMonth,
-    LatencySLI,
-    ProbeSLI,
-    RatioSLI,
-    Rolling,
-    TimeSliceSLI,
-    normalise_fraction,
-    normalise_objective,
-    parse_period,
-    tier,
-)
-from slo.selectors import Matcher, Selector, matchers_from, parse_selector, quote
+from slo.model.alert_policy import DEFAULT_TIERS, tier
+from slo.model.durations import Duration, parse_seconds
+from slo.model.errors import DefinitionError, Problem, SpecError
+from slo.model.periods import CalendarMonth, Rolling, parse_period
+from slo.model.selectors import Matcher, Selector, matchers_from, parse_selector, quote
+from slo.model.service import SLO
+from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, TimeSliceSLI
+from slo.model.values import normalise_fraction, normalise_objective
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-assistant"
 RATIO = RatioSLI(Selector("http_requests_total"), bad=Selector("http_requests_total", (Matcher("code", "=~", "5.."),)))

@@ -21,13 +21,13 @@ from generators import service_tests
 from generators.prometheus_rules import rule_file
 from slo import promql
 from slo.dsl import latency, service
-from slo.durations import Duration
-from slo.errors import DefinitionError
 from slo.loaders import load
 from slo.localstack import write_rules
-from slo.model import LatencySLI
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError
+from slo.model.selectors import parse_selector
+from slo.model.sli import LatencySLI
 from slo.recorded import TOTAL_RATE, error_ratio_name
-from slo.selectors import parse_selector
 from tests.conftest import Backend
 
 SLO = str(Path(sys.executable).parent / "slo")  # the worktree's own command

@@ -25,10 +25,10 @@ import pytest
 from generators.prometheus_rules import rule_file
 from slo import guards, promql
 from slo.dsl import latency
-from slo.durations import Duration
 from slo.live_check import buckets
 from slo.loaders import load
 from slo.localstack import PrometheusServer, write_rules
+from slo.model.durations import Duration
 from slo.recorded import BAD_RATE, TOTAL_RATE
 from tests.conftest import Backend
 from tests.native_exporter import Family, NativeExporter, exponential_index

@@ -9,21 +9,14 @@ from typing import Any
 
 import pytest
 
-from slo.durations import Duration
-from slo.errors import SpecError
 from slo.loaders import load, openslo
 from slo.loaders.yamlsrc import Document, load_documents
-from slo.model import (
-    DEFAULT_POLICY,
-    CalendarMonth,
-    LatencySLI,
-    ProbeSLI,
-    PromQLTemplate,
-    RatioSLI,
-    Rolling,
-    TimeSliceSLI,
-)
-from slo.selectors import Matcher, Selector
+from slo.model.alert_policy import DEFAULT_POLICY
+from slo.model.durations import Duration
+from slo.model.errors import SpecError
+from slo.model.periods import CalendarMonth, Rolling
+from slo.model.selectors import Matcher, Selector
+from slo.model.sli import LatencySLI, ProbeSLI, PromQLTemplate, RatioSLI, TimeSliceSLI
 
 DATA = Path(__file__).parent / "data" / "openslo"
 BAD = DATA / "bad"
@@ -538,7 +531,7 @@ spec:
 
 
 def test_burn_rate_conditions_become_tiers(tmp_path: Path) -> None:
-    from slo.model import BurnRateTier
+    from slo.model.alert_policy import BurnRateTier
 
     text = V1_SLO + "  alertPolicies:\n    - alertPolicyRef: burn\n" + BURN_POLICY
     defs = load([_write(tmp_path, text)])
@@ -742,7 +735,7 @@ def test_upstream_openslo_files_are_refused_only_for_non_prometheus_sources() ->
 
 
 def test_calendar_weeks(tmp_path: Path) -> None:
-    from slo.model import CalendarWeek
+    from slo.model.periods import CalendarWeek
 
     week = (
         "  timeWindow:\n    - duration: 1w\n      isRolling: false\n      calendar:\n"

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from generators.prometheus_rules import rule_file
 from generators.yamlout import dump
 from slo import availability, error_rate, latency, ratio, regex, selector, service, uptime
-from slo.errors import SpecError
 from slo.loaders import load
-from slo.model import SLO, Service
+from slo.model.errors import SpecError
+from slo.model.service import SLO, Service
 
 metric_names = st.from_regex(r"[a-z_][a-z0-9_]{0,15}", fullmatch=True)
 label_names = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True).filter(

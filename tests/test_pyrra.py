@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from slo.durations import Duration
 from slo.loaders import Definitions, load
 from slo.loaders.yamlsrc import load_documents
-from slo.model import DEFAULT_POLICY, LatencySLI, ProbeSLI, RatioSLI, Rolling, TimeSliceSLI
-from slo.selectors import Matcher, Selector, parse_selector
+from slo.model.alert_policy import DEFAULT_POLICY
+from slo.model.durations import Duration
+from slo.model.periods import Rolling
+from slo.model.selectors import Matcher, Selector, parse_selector
+from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, TimeSliceSLI
 from tests.upstream import DATA, files, promtool_check, shown, try_load
 
 UPSTREAM = DATA / "pyrra" / "upstream"

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from slo import availability, error_rate, regex, service, uptime
-from slo.errors import SpecError
 from slo.localstack import free_port
+from slo.model.errors import SpecError
 from slo.report import compute
 from slo.report.cli import report
 from slo.report.periods import last_complete_month, month_period, resolve, span_period
@@ -84,7 +84,7 @@ def test_week_slos_default_to_their_last_complete_week() -> None:
     import dataclasses
 
     from slo.loaders import load
-    from slo.model import CalendarMonth, CalendarWeek
+    from slo.model.periods import CalendarMonth, CalendarWeek
     from slo.report.run import default_timezone, weekly
     from tests.conftest import EXAMPLE
 
@@ -367,7 +367,8 @@ def test_burn_down_chart_is_svg() -> None:
 
 
 def test_opaque_error_ratio_slo() -> None:
-    from slo.model import SLO, PromQLTemplate, RawRatioSLI
+    from slo.model.service import SLO
+    from slo.model.sli import PromQLTemplate, RawRatioSLI
 
     raw = SLO(
         "raw",

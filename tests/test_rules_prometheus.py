@@ -23,7 +23,6 @@ import pytest
 from generators.prometheus_rules import rule_file
 from slo import promql
 from slo.dsl import availability, error_rate, regex, service
-from slo.durations import Duration
 from slo.localstack import (
     PrometheusServer,
     Series,
@@ -35,7 +34,9 @@ from slo.localstack import (
     write_openmetrics,
     write_rules,
 )
-from slo.model import SLO, RatioSLI, Service
+from slo.model.durations import Duration
+from slo.model.service import SLO, Service
+from slo.model.sli import RatioSLI
 from slo.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, error_ratio_name
 from slo.toolcheck import version
 from tests.conftest import Backend

@@ -16,13 +16,13 @@ from generators.service_tests import test_file as promtool_test_file
 from generators.yamlout import dump
 from slo import promql, ratio
 from slo.commands.convert import render
-from slo.durations import Duration
-from slo.errors import DefinitionError
 from slo.explain import facts
 from slo.loaders import load
-from slo.model import RatioSLI, TimeSliceSLI
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError
+from slo.model.selectors import Matcher, Selector
+from slo.model.sli import RatioSLI, TimeSliceSLI
 from slo.recorded import SLICE_BAD, SLICE_ERROR
-from slo.selectors import Matcher, Selector
 from tests.upstream import DATA
 
 YAML = DATA / "slice-mean" / "slos.yaml"

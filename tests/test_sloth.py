@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
-from slo.durations import Duration
-from slo.errors import SpecError
 from slo.loaders import load, sloth
 from slo.loaders.yamlsrc import Document, load_documents
-from slo.model import DEFAULT_POLICY, PromQLTemplate, RatioSLI, RawRatioSLI, Rolling
-from slo.selectors import Matcher, Selector
+from slo.model.alert_policy import DEFAULT_POLICY
+from slo.model.durations import Duration
+from slo.model.errors import SpecError
+from slo.model.periods import Rolling
+from slo.model.selectors import Matcher, Selector
+from slo.model.sli import PromQLTemplate, RatioSLI, RawRatioSLI
 
 DATA = Path(__file__).parent / "data" / "sloth"
 BAD = DATA / "bad"
@@ -467,7 +469,7 @@ def _sloth_output(path: Path) -> dict[str, dict[str, Any]]:
 
     import yaml
 
-    from slo.selectors import parse_selector
+    from slo.model.selectors import parse_selector
 
     out: dict[str, dict[str, Any]] = {}
     for doc in yaml.safe_load_all(path.read_text()):
@@ -497,7 +499,7 @@ def _sloth_output(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _ours(service: Any, slo: Any) -> dict[str, Any]:
-    from slo.model import RatioSLI as Ratio
+    from slo.model.sli import RatioSLI as Ratio
 
     alerts = []
     policy = slo.alerting

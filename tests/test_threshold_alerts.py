@@ -45,7 +45,6 @@ from slo import (
     webhook,
 )
 from slo import threshold_promql as tp
-from slo.errors import DefinitionError
 from slo.loaders import Definitions, load
 from slo.localstack import (
     AlertmanagerServer,
@@ -55,13 +54,8 @@ from slo.localstack import (
     backfill_openmetrics,
     write_openmetrics,
 )
-from slo.model import (
-    RESERVED_ALERT_NAMES,
-    CounterIncrease,
-    HistogramQuantile,
-    RateRatio,
-    Utilisation,
-)
+from slo.model.errors import DefinitionError
+from slo.model.thresholds import RESERVED_ALERT_NAMES, CounterIncrease, HistogramQuantile, RateRatio, Utilisation
 from slo.toolcheck import check_alertmanager, check_rules
 from tests.conftest import EXAMPLE, Backend, require
 from tests.helpers import amtool_routes, write_artifacts

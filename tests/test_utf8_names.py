@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from slo.cli import main
-from slo.errors import DefinitionError
-from slo.selectors import Matcher, Selector, parse_selector
+from slo.model.errors import DefinitionError
+from slo.model.selectors import Matcher, Selector, parse_selector
 from slo.toolcheck import check_rules
 from tests.conftest import Backend, require
 

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 from generators.bundle import artifacts
-from slo.errors import SpecError
 from slo.loaders import Definitions, load
+from slo.model.errors import SpecError
 
 DATA = Path(__file__).parent / "data"
 

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from slo.backtest.evaluate import Progress
-from slo.durations import Duration
-from slo.errors import SpecError
+from slo.model.durations import Duration
+from slo.model.errors import SpecError
 from slo.report.periods import parse_instant
 
 _UNIX = re.compile(r"^\d{9,11}$")

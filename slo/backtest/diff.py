@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from slo.backtest.replay import FiredAlert
-from slo.model import SLO
+from slo.model.service import SLO
 
 
 @dataclass(frozen=True)

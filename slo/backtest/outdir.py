@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from slo.errors import Problem, SpecError
+from slo.model.errors import Problem, SpecError
 from slo.output import write_atomic
 from slo.tsdb_backfill import blocks_in
 

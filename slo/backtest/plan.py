@@ -18,8 +18,8 @@ from typing import Any
 
 import promql_parser
 
-from slo.errors import SpecError
-from slo.selectors import quote
+from slo.model.errors import SpecError
+from slo.model.selectors import quote
 
 LOOKBACK_DELTA = 300  # Prometheus' default staleness look-back: an instant selector reads 5m back
 

@@ -20,9 +20,9 @@ from slo.backtest import plan as plans
 from slo.backtest.evaluate import BackfillRun, Client, Progress, backfill, local_server
 from slo.backtest.plan import Alerting
 from slo.backtest.replay import FiredAlert, replay_all
-from slo.durations import Duration
 from slo.loaders import Definitions
-from slo.model import SLO, Service
+from slo.model.durations import Duration
+from slo.model.service import SLO, Service
 from slo.report.client import PromClient
 
 

@@ -10,7 +10,7 @@ import click
 
 from slo.cli_common import definitions, guarded
 from slo.connection_options import prometheus_options
-from slo.errors import SpecError
+from slo.model.errors import SpecError
 from slo.report.client import Connection
 
 NEXT_STEPS = """\
@@ -115,7 +115,7 @@ def backfill(
         f"wrote {len(blocks)} block(s) to {target}: {run.series} series, {run.samples:,} samples, "
         f"{levels} level(s), {iso(first)} .. {iso(last)}"
     )
-    from slo.durations import Duration
+    from slo.model.durations import Duration
 
     span = Duration(max(60, (last - first) // 60 * 60))
     text = NEXT_STEPS.format(out=target, end=iso(last), manifest=target / outdir.MANIFEST, span=span)

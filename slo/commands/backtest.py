@@ -10,9 +10,9 @@ import click
 
 from slo.cli_common import definitions, guarded
 from slo.connection_options import prometheus_options
-from slo.errors import Problem, SpecError
 from slo.loaders import Definitions
-from slo.model import LatencySLI
+from slo.model.errors import Problem, SpecError
+from slo.model.sli import LatencySLI
 from slo.report.client import Connection
 
 
@@ -67,8 +67,8 @@ def backtest(
     from slo.backtest.cliparts import instant, iso, progress_bar
     from slo.backtest.evaluate import Client
     from slo.backtest.render import Result, render
-    from slo.durations import Duration
     from slo.local_servers import PrometheusError
+    from slo.model.durations import Duration
     from slo.report.client import PrometheusUnavailable
     from slo.toolcheck import binary
 

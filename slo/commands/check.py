@@ -56,7 +56,7 @@ def check(
     now = datetime.now(UTC).replace(microsecond=0)
     at = parse_instant(at_text, "UTC", "--at") if at_text else None
     if at is not None and at > now:
-        from slo.errors import SpecError
+        from slo.model.errors import SpecError
 
         raise SpecError(f"--at: {at_text!r} is in the future")
     try:

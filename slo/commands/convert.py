@@ -17,7 +17,7 @@ def render(sources: tuple[str, ...], to: str) -> tuple[dict[str, str], list[str]
     """
     from generators.yamlout import dump
     from slo.convert import openslo, toolkit
-    from slo.errors import Problem, SpecError
+    from slo.model.errors import Problem, SpecError
 
     defs = definitions(sources)
     files: dict[str, str] = {}

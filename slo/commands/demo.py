@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from slo.cli_common import definitions, guarded
-from slo.errors import SpecError
+from slo.model.errors import SpecError
 
 
 @click.command()
@@ -35,7 +35,7 @@ def demo(
     packages prometheus and prometheus-alertmanager. Everything is stopped and removed at the end.
     """
     from slo import demo as demo_run
-    from slo.durations import Duration
+    from slo.model.durations import Duration
 
     defs = definitions(sources)
     try:

@@ -10,7 +10,7 @@ import click
 
 from slo import config
 from slo.cli_common import AM_BASE_HELP, artifacts, definitions, guarded, routing_notes, target_problems
-from slo.errors import SpecError
+from slo.model.errors import SpecError
 
 
 @click.command()

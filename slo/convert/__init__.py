@@ -7,7 +7,7 @@ the SLO and the part, never dropped: loading the output gives the same model as 
 
 from __future__ import annotations
 
-from slo.errors import Problem, SpecError
+from slo.model.errors import Problem, SpecError
 
 
 class ConvertError(SpecError):

@@ -9,21 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from slo.convert import ConvertError
-from slo.model import (
-    DEFAULT_POLICY,
-    SLO,
-    CalendarMonth,
-    CalendarWeek,
-    LatencySLI,
-    ProbeSLI,
-    PromQLTemplate,
-    RatioSLI,
-    RawRatioSLI,
-    Rolling,
-    Service,
-    TimeSliceSLI,
-)
-from slo.selectors import Matcher, Selector
+from slo.model.alert_policy import DEFAULT_POLICY
+from slo.model.periods import CalendarMonth, CalendarWeek, Rolling
+from slo.model.selectors import Matcher, Selector
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
 
 API_VERSION = "openslo/v1"
 

@@ -5,24 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from slo.convert import ConvertError
-from slo.model import (
-    DEFAULT_MAX_GROUPS,
-    DEFAULT_POLICY,
-    DEFAULT_TIERS,
-    SLO,
-    AlertPolicy,
-    CalendarMonth,
-    CalendarWeek,
-    LatencySLI,
-    ProbeSLI,
-    PromQLTemplate,
-    RatioSLI,
-    RawRatioSLI,
-    Rolling,
-    Service,
-    TimeSliceSLI,
-)
-from slo.selectors import Selector
+from slo.model.alert_policy import DEFAULT_POLICY, DEFAULT_TIERS, AlertPolicy
+from slo.model.grouping import DEFAULT_MAX_GROUPS
+from slo.model.periods import CalendarMonth, CalendarWeek, Rolling
+from slo.model.selectors import Selector
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
 
 API_VERSION = "slo-toolkit/v1"
 _OPS = {"=": None, "!=": "not", "=~": "regex", "!~": "not_regex"}

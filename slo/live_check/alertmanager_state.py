@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from slo.durations import Duration
 from slo.live_check.findings import Finding
+from slo.model.durations import Duration
 
 CONFIG = "alertmanager/alertmanager.yml"
 MATCHER_KEYS = ("matchers", "source_matchers", "target_matchers")

@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 from slo.live_check.findings import Finding
 from slo.live_check.matching import LOOKBACK, Count
-from slo.model import SLO, LatencySLI, Service, TimeSliceSLI
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, TimeSliceSLI
 from slo.promql import le_regex
 
 Query = Callable[[str], list[dict]]

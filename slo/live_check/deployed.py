@@ -21,10 +21,10 @@ from typing import Any
 import promql_parser
 import yaml
 
-from slo.durations import Duration
 from slo.live_check.findings import Finding
 from slo.loaders import Definitions
-from slo.model import SLO, Service
+from slo.model.durations import Duration
+from slo.model.service import SLO, Service
 from slo.recorded import OBJECTIVE
 
 # The generated files are read back with libyaml's safe loader (the same safe constructor as

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slo import promql
-from slo.durations import Duration
 from slo.live_check.findings import Finding
-from slo.model import SLO, Service, TimeSliceSLI
+from slo.model.durations import Duration
+from slo.model.service import SLO, Service
+from slo.model.sli import TimeSliceSLI
 
 DAY = 86400
 MAX_DAYS = 90

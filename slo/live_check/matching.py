@@ -1,7 +1,7 @@
 """Do an SLO's selectors match live series? If not, which matcher filters everything out?
 
 Each selector is counted over the last hour before ``at``. A selector that matches nothing is
-retried once without each of its matchers (built from the typed :class:`~slo.selectors.Selector`,
+retried once without each of its matchers (built from the typed :class:`~slo.model.selectors.Selector`,
 never by editing text); a matcher whose removal brings series back is the culprit, and the values
 its label really has are listed, with the closest one as a suggestion.
 """
@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slo.live_check.findings import Finding
-from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, Service, TimeSliceSLI
-from slo.selectors import Matcher, Selector, quote
+from slo.model.selectors import Matcher, Selector, quote
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, TimeSliceSLI
 
 LOOKBACK = "1h"
 MAX_VALUES = 8

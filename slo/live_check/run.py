@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slo import promql
-from slo.durations import Duration
 from slo.live_check import alertmanager_state, buckets, deployed, history, matching, traffic
 from slo.live_check.api import AlertmanagerClient, LivePromClient
 from slo.live_check.findings import CheckResult, Finding, ordered
 from slo.loaders import Definitions
-from slo.model import SLO, RawRatioSLI, Service
-from slo.selectors import Selector
+from slo.model.durations import Duration
+from slo.model.selectors import Selector
+from slo.model.service import SLO, Service
+from slo.model.sli import RawRatioSLI
 
 
 def _first_value(items: list[dict[str, Any]]) -> float | None:

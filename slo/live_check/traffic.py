@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from slo.live_check.findings import Finding
-from slo.model import SLO, BurnRateTier, Service, TimeSliceSLI
+from slo.model.alert_policy import BurnRateTier
+from slo.model.service import SLO, Service
+from slo.model.sli import TimeSliceSLI
 
 HOUR = 3600
 DAYS = 7

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slo.errors import Problem, SpecError
 from slo.loaders import native, python_src
 from slo.loaders.yamlsrc import Document, decode, load_documents
-from slo.model import Service
-from slo.routing import Routing
+from slo.model.errors import Problem, SpecError
+from slo.model.routing import Routing
+from slo.model.service import Service
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -231,8 +231,8 @@ def load(sources: Iterable[str | Path], default_period: str | None = None) -> De
 
 def _windows(found: list[Any], period: str, problems: list[Problem]) -> Any:
     """The Sloth ``AlertWindows`` for the SLO period, if the sources hold one (one per period)."""
-    from slo.durations import Duration
-    from slo.errors import DefinitionError
+    from slo.model.durations import Duration
+    from slo.model.errors import DefinitionError
 
     try:
         wanted = Duration.parse(period)
@@ -277,7 +277,7 @@ def _merge(loaded: list[_Loaded], problems: list[Problem]) -> list[_Loaded]:
 def _merged(first: _Loaded, item: _Loaded, problems: list[Problem]) -> _Loaded | None:
     import dataclasses
 
-    from slo.errors import DefinitionError
+    from slo.model.errors import DefinitionError
 
     a, b = first.service, item.service
     clashes = False

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slo.model import EventSource
-from slo.selectors import Matcher, Selector
+from slo.model.selectors import Matcher, Selector
+from slo.model.sli import EventSource
 
 
 @dataclass(frozen=True)

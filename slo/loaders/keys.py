@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from slo.errors import Problem
 from slo.loaders.yamlsrc import Document, join
+from slo.model.errors import Problem
 
 
 def non_string_keys(doc: Document) -> list[Problem]:

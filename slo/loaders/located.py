@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from slo.errors import DefinitionError, Problem
 from slo.loaders.yamlsrc import Document
+from slo.model.errors import DefinitionError, Problem
 
 T = TypeVar("T")
 

@@ -5,36 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slo.durations import Duration, parse_seconds
-from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
-from slo.model import (
-    DEFAULT_MAX_GROUPS,
-    DEFAULT_POLICY,
-    SLO,
-    AlertPolicy,
-    BurnRateTier,
+from slo.model.alert_policy import DEFAULT_POLICY, AlertPolicy, BurnRateTier
+from slo.model.durations import Duration, parse_seconds
+from slo.model.errors import DefinitionError, Problem, SpecError
+from slo.model.grouping import DEFAULT_MAX_GROUPS
+from slo.model.periods import parse_period
+from slo.model.selectors import Matcher, Selector, normalise, parse_selector
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
+from slo.model.thresholds import (
     CounterIncrease,
     HistogramQuantile,
-    LatencySLI,
-    ProbeSLI,
-    PromQLTemplate,
     RateRatio,
-    RatioSLI,
     RawPromQL,
-    RawRatioSLI,
-    Service,
     ThresholdAlert,
     ThresholdExpr,
-    TimeSliceSLI,
     Utilisation,
-    normalise_objective,
     parse_for,
     parse_level,
-    parse_period,
 )
-from slo.selectors import Matcher, Selector, normalise, parse_selector
+from slo.model.values import normalise_objective
 
 API_VERSION = "slo-toolkit/v1"
 SCHEMA = "slo-spec.schema.json"
@@ -361,7 +353,7 @@ def load(doc: Document) -> list[Service]:
 
 
 # ---------------------------------------------------------------------------------------------
-# routing: (Alertmanager receivers and routes, see slo.routing)
+# routing: (Alertmanager receivers and routes, see slo.model.routing)
 
 _RECEIVER_KEYS = {
     "pagerduty": ("routing_key_file", "url", "send_resolved", "description"),
@@ -394,7 +386,7 @@ _LITERAL = {
 
 
 def _integration(kind: str, spec: dict[str, Any]) -> Any:
-    from slo.routing import KINDS, refuse_literal
+    from slo.model.receivers import KINDS, refuse_literal
 
     literal = {k: spec[k] for k in _LITERAL[kind] if k in spec}
     if kind == "slack" and "api_url" in literal:
@@ -409,8 +401,9 @@ def _integration(kind: str, spec: dict[str, Any]) -> Any:
 
 
 def routing_spec(spec: dict[str, Any]) -> Any:
-    """``routing:`` block → :class:`slo.routing.Routing` (the schema has checked the shapes)."""
-    from slo.routing import Receiver, Route, make_routing
+    """``routing:`` block → :class:`slo.model.routing.Routing` (the schema has checked the shapes)."""
+    from slo.model.receivers import Receiver
+    from slo.model.routing import Route, make_routing
 
     receivers = []
     for i, r in enumerate(spec.get("receivers", [])):

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
@@ -33,16 +32,12 @@ from slo.loaders.openslo_periods import time_window
 from slo.loaders.openslo_versions import V1ALPHA, V2ALPHA, draft_warning, from_v1alpha, from_v2alpha
 from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
-from slo.model import (
-    DEFAULT_POLICY,
-    SLI,
-    SLO,
-    AlertPolicy,
-    Period,
-    Service,
-    check_name,
-    freeze_labels,
-)
+from slo.model.alert_policy import DEFAULT_POLICY, AlertPolicy
+from slo.model.errors import DefinitionError, Problem, SpecError
+from slo.model.periods import Period
+from slo.model.service import SLO, Service
+from slo.model.sli import SLI
+from slo.model.values import check_name, freeze_labels
 
 API_VERSION = "openslo/v1"
 SCHEMA = "openslo-v1.schema.json"

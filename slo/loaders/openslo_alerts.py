@@ -21,10 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from slo.durations import Duration
-from slo.errors import DefinitionError, Problem
 from slo.loaders.yamlsrc import Document, join
-from slo.model import BurnRateTier, Period
+from slo.model.alert_policy import BurnRateTier
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError, Problem
+from slo.model.periods import Period
 
 PAGE_SEVERITIES = ("page", "critical", "high", "p1")
 

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slo.errors import DefinitionError, Problem
 from slo.loaders.histograms import BucketMismatch, histogram_latency
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
 from slo.loaders.yamlsrc import Document, join
-from slo.model import WINDOW_PLACEHOLDER, EventSource, LatencySLI, PromQLTemplate, RatioSLI
-from slo.selectors import Selector, parse_selector
+from slo.model.errors import DefinitionError, Problem
+from slo.model.selectors import Selector, parse_selector
+from slo.model.sli import WINDOW_PLACEHOLDER, EventSource, LatencySLI, PromQLTemplate, RatioSLI
 
 # A DataSource's spec by name, refused (raising Located) at the given path when unknown.
 DataSourceSpec = Callable[[str, Document, str], dict[str, Any]]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from slo.durations import Duration
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
 from slo.loaders.openslo_indicators import Indicator
 from slo.loaders.yamlsrc import Document, join
-from slo.model import SLI, LatencySLI, ProbeSLI, RatioSLI, TimeSliceSLI, normalise_objective
+from slo.model.durations import Duration
+from slo.model.sli import SLI, LatencySLI, ProbeSLI, RatioSLI, TimeSliceSLI
+from slo.model.values import normalise_objective
 
 
 def objective_target(doc: Document, path: str, objective: dict[str, Any]) -> float:

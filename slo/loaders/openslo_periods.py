@@ -10,11 +10,11 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from slo.durations import Duration
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
 from slo.loaders.yamlsrc import Document, join
-from slo.model import CalendarMonth, CalendarWeek, Period, Rolling
+from slo.model.durations import Duration
+from slo.model.periods import CalendarMonth, CalendarWeek, Period, Rolling
 
 DEFAULT_PERIOD = "30d"
 _CALENDAR_UNITS = re.compile(r"^\d+[MQY]$")

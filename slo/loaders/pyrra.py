@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from slo.durations import Duration, parse_seconds
-from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.histograms import BucketMismatch, histogram_latency
 from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
@@ -24,22 +22,15 @@ from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
 from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
-from slo.model import (
-    DEFAULT_POLICY,
-    SLO,
-    AlertPolicy,
-    LatencySLI,
-    ProbeSLI,
-    RatioSLI,
-    Rolling,
-    Service,
-    TimeSliceSLI,
-    check_name,
-    freeze_labels,
-    normalise_objective,
-    slo_grouping,
-)
-from slo.selectors import Selector, parse_selector
+from slo.model.alert_policy import DEFAULT_POLICY, AlertPolicy
+from slo.model.durations import Duration, parse_seconds
+from slo.model.errors import DefinitionError, Problem, SpecError
+from slo.model.grouping import slo_grouping
+from slo.model.periods import Rolling
+from slo.model.selectors import Selector, parse_selector
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, TimeSliceSLI
+from slo.model.values import check_name, freeze_labels, normalise_objective
 
 API_VERSION = "pyrra.dev/v1alpha1"
 KIND = "ServiceLevelObjective"

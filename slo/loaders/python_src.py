@@ -2,7 +2,7 @@
 
 Discovery rule: every module-level name bound to a ``Service``, or to a list/tuple of them, in the
 order they appear; and at most one module-level ``Routing`` (Alertmanager routing, see
-:mod:`slo.routing`). The file runs with its own directory on ``sys.path`` so it may import helpers
+:mod:`slo.model.routing`). The file runs with its own directory on ``sys.path`` so it may import helpers
 beside it. Whatever the file raises becomes a located ``SpecError``.
 """
 
@@ -13,9 +13,9 @@ import sys
 import traceback
 from pathlib import Path
 
-from slo.errors import DefinitionError, Problem, SpecError
-from slo.model import Service
-from slo.routing import Routing
+from slo.model.errors import DefinitionError, Problem, SpecError
+from slo.model.routing import Routing
+from slo.model.service import Service
 
 
 def _line_in(file: Path, tb: traceback.StackSummary) -> int | None:

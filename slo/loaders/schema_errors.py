@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from slo.errors import Problem
 from slo.loaders.yamlsrc import Document, join
+from slo.model.errors import Problem
 
 
 @cache

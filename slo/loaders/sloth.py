@@ -18,31 +18,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from slo.durations import Duration
-from slo.errors import DefinitionError, Problem, SpecError
 from slo.loaders.keys import non_string_keys
 from slo.loaders.located import Located as _Failed
 from slo.loaders.located import call as _call
 from slo.loaders.located import fail as _fail
 from slo.loaders.schema_errors import split_unknown, validate
 from slo.loaders.yamlsrc import Document, join
-from slo.model import (
-    DEFAULT_POLICY,
-    SLO,
-    WINDOW_PLACEHOLDER,
-    AlertPolicy,
-    BurnRateTier,
-    EventSource,
-    PromQLTemplate,
-    RatioSLI,
-    RawRatioSLI,
-    Rolling,
-    Service,
-    check_name,
-    freeze_labels,
-    normalise_objective,
-)
-from slo.selectors import parse_selector
+from slo.model.alert_policy import DEFAULT_POLICY, AlertPolicy, BurnRateTier
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError, Problem, SpecError
+from slo.model.periods import Rolling
+from slo.model.selectors import parse_selector
+from slo.model.service import SLO, Service
+from slo.model.sli import WINDOW_PLACEHOLDER, EventSource, PromQLTemplate, RatioSLI, RawRatioSLI
+from slo.model.values import check_name, freeze_labels, normalise_objective
 
 VERSION = "prometheus/v1"
 CRD_API_VERSION = "sloth.slok.dev/v1"

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from slo.errors import Problem, SpecError
+from slo.model.errors import Problem, SpecError
 
 MAX_NODES = 200_000
 MAX_BYTES = 10 * 1024 * 1024

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from slo.model import SLO, LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, Service, TimeSliceSLI
+from slo.model.service import SLO, Service
+from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, TimeSliceSLI
 from slo.report.periods import ReportPeriod
 
 AT_RISK = 0.25  # less than a quarter of the error budget left

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from slo.model import SLO
+from slo.model.service import SLO
 from slo.report.client import Answer
 from slo.report.compute import STATUSES, Row
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slo.durations import Duration
-from slo.errors import SpecError
+from slo.model.durations import Duration
+from slo.model.errors import SpecError
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)

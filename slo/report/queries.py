@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slo import promql
-from slo.durations import Duration
-from slo.model import SLO, LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
+from slo.model.durations import Duration
+from slo.model.service import SLO
+from slo.model.sli import LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
 from slo.report.client import PromClient
 from slo.report.periods import ReportPeriod, step_for
 

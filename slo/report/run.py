@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from slo.errors import Problem, SpecError
-from slo.model import SLO, CalendarMonth, CalendarWeek, Service
+from slo.model.errors import Problem, SpecError
+from slo.model.periods import CalendarMonth, CalendarWeek
+from slo.model.service import SLO, Service
 from slo.promql import NativeUnsupported
 from slo.report import compute, groups, queries, server
 from slo.report.client import PromClient, public_url

@@ -4,7 +4,7 @@ Immutable dataclasses validated on construction. Secrets never enter the model: 
 paths of files Alertmanager reads at notification time (``routing_key_file``, ``api_url_file``,
 ``app_token_file``, ``api_key_file``, ``auth_password_file``, ``webhook_url_file``,
 ``credentials_file``); a literal secret is refused with a :class:`DefinitionError` naming the
-``*_file`` field to use instead. :mod:`slo.routing` says which receiver gets which alert.
+``*_file`` field to use instead. :mod:`slo.model.routing` says which receiver gets which alert.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
-from slo.errors import DefinitionError
-from slo.model import check_name
+from slo.model.errors import DefinitionError
+from slo.model.values import check_name
 
 # ---------------------------------------------------------------------------------------------
 # Secrets

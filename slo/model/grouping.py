@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from slo.errors import DefinitionError
+from slo.model.errors import DefinitionError
 
 # How many groups a grouped SLO may have before its rule groups fail (Prometheus' rule-group ``limit``).
 DEFAULT_MAX_GROUPS = 100

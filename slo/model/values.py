@@ -1,7 +1,7 @@
 """Plain values of the model checked once: names, objectives, fractions and label sets.
 
-Kept apart from :mod:`slo.model` so the threshold-alert model (:mod:`slo.threshold_model`) and the SLO
-model share them without importing each other.
+Kept apart so the threshold-alert model (:mod:`slo.model.thresholds`) and the SLO model
+(:mod:`slo.model.service`, :mod:`slo.model.sli`) share them without importing each other.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from slo.errors import DefinitionError
+from slo.model.errors import DefinitionError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

@@ -1,6 +1,6 @@
 """Alertmanager routing as part of the SLO model: receivers, routes by team/service/severity, defaults.
 
-Immutable dataclasses validated on construction, like :mod:`slo.model`. The generated SLO alerts carry
+Immutable dataclasses validated on construction, like the rest of :mod:`slo.model`. The generated SLO alerts carry
 ``severity`` ``critical`` (pages) or ``warning`` (tickets), plus ``service``, ``slo`` and the owner's
 ``team``; a :class:`Routing` says which receiver gets which:
 
@@ -11,7 +11,7 @@ Immutable dataclasses validated on construction, like :mod:`slo.model`. The gene
 * alerts are grouped by ``alertname``, ``service`` and ``slo``, so one incident is one notification and
   two SLOs are never merged into one (the seeds' ``group_by: ['alertname']`` would merge them).
 
-Secrets never enter the model (receivers and integrations: :mod:`slo.receivers`): receivers hold
+Secrets never enter the model (receivers and integrations: :mod:`slo.model.receivers`): receivers hold
 paths of files Alertmanager reads at notification time (``routing_key_file``, ``api_url_file``,
 ``app_token_file``, ``api_key_file``, ``auth_password_file``, ``webhook_url_file``, ``credentials_file``).
 A literal secret (``routing_key=``, a Slack webhook URL, a password in a URL) is refused with a
@@ -25,23 +25,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slo.durations import Duration
-from slo.errors import DefinitionError
-from slo.model import check_name
-
-# Receivers and their integrations live in slo.receivers; they stay importable from here.
-from slo.receivers import KINDS as KINDS
-from slo.receivers import LITERAL_SECRETS as LITERAL_SECRETS
-from slo.receivers import Email as Email
-from slo.receivers import Integration as Integration
-from slo.receivers import MSTeamsV2 as MSTeamsV2
-from slo.receivers import Opsgenie as Opsgenie
-from slo.receivers import PagerDuty as PagerDuty
-from slo.receivers import Receiver
-from slo.receivers import Slack as Slack
-from slo.receivers import Webhook as Webhook
-from slo.receivers import refuse_literal as refuse_literal
-from slo.receivers import secret_in as secret_in
+from slo.model.durations import Duration
+from slo.model.errors import DefinitionError
+from slo.model.receivers import Receiver
+from slo.model.values import check_name
 
 SEVERITIES = ("critical", "warning")
 DEFAULT_GROUP_BY = ("alertname", "service", "slo")

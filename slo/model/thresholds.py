@@ -1,6 +1,6 @@
 """Threshold ("symptom") alerts of a service: a measured value against a warning and a critical level.
 
-Part of the model (see :mod:`slo.model`, which re-exports these names): immutable, validated on
+Part of the model (:mod:`slo.model`): immutable, validated on
 construction. The value comes from a typed expression shape (or an opaque PromQL expression); label
 values reach PromQL only through selectors.
 """
@@ -12,10 +12,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from slo.durations import Duration, parse_seconds
-from slo.errors import DefinitionError
-from slo.selectors import Selector
-from slo.values import freeze_labels, normalise_objective
+from slo.model.durations import Duration, parse_seconds
+from slo.model.errors import DefinitionError
+from slo.model.selectors import Selector
+from slo.model.values import freeze_labels, normalise_objective
 
 ALERT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Alert names the SLO rules use: a threshold alert of the same name would be routed and inhibited as one.

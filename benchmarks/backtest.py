@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slo.backtest import run
 from slo.backtest.evaluate import Client
-from slo.dsl import availability, regex, service
+from slo.dsl.slos import availability, regex, service
 from slo.loaders import Definitions
 from slo.localstack import PrometheusServer, backfill_openmetrics, write_openmetrics
 from slo.report.client import Connection

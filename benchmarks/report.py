@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from click.testing import CliRunner
 
 from slo import promql
-from slo.dsl import availability, regex, service
+from slo.dsl.slos import availability, regex, service
 from slo.loaders import Definitions
 from slo.localstack import OpenMetricsWriter, PrometheusServer, backfill_openmetrics
 from slo.model.durations import Duration

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generators.prometheus_rules import rule_file  # noqa: E402
-from slo.dsl import availability, regex, service  # noqa: E402
+from slo.dsl.slos import availability, regex, service  # noqa: E402
 from slo.localstack import (  # noqa: E402
     MetricsEndpoint,
     OpenMetricsWriter,

@@ -1,6 +1,7 @@
 """slo-toolkit: write SLOs once, generate rules, tests, routing, dashboards and reports."""
 
-from slo.dsl import (
+from slo.dsl.routing import email, msteamsv2, opsgenie, pagerduty, routing, service_route, slack, team_route, webhook
+from slo.dsl.slos import (
     availability,
     error_rate,
     latency,
@@ -13,25 +14,7 @@ from slo.dsl import (
     service,
     uptime,
 )
-from slo.dsl_routing import (
-    email,
-    msteamsv2,
-    opsgenie,
-    pagerduty,
-    routing,
-    service_route,
-    slack,
-    team_route,
-    webhook,
-)
-from slo.dsl_thresholds import (
-    counter_increase,
-    histogram_quantile,
-    rate_ratio,
-    raw_promql,
-    threshold,
-    utilisation,
-)
+from slo.dsl.thresholds import counter_increase, histogram_quantile, rate_ratio, raw_promql, threshold, utilisation
 from slo.model.alert_policy import AlertPolicy, tier
 from slo.model.service import SLO, Service
 

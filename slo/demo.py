@@ -190,7 +190,7 @@ def demo_definitions(defs: Definitions, receiver: WebhookReceiver) -> tuple[Defi
     Returns the definitions and the Alertmanager config text whose receivers all post to
     ``receiver`` at ``/<receiver name>``; routes, grouping, timing and inhibitions stay as generated.
     """
-    from slo.dsl_routing import webhook
+    from slo.dsl.routing import webhook
 
     if defs.routing is None:
         routing = make_routing(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from generators import alertmanager as am
 from generators.bundle import artifacts
-from slo.dsl_routing import routing, webhook
+from slo.dsl.routing import routing, webhook
 from slo.loaders import Definitions
 from slo.localstack import WebhookReceiver
 from slo.model.service import Service

@@ -26,7 +26,7 @@ from generators.prometheus_rules import rule_file
 from slo.backtest import run
 from slo.backtest.evaluate import Client
 from slo.backtest.replay import FiredAlert, states
-from slo.dsl import availability, policy, regex, service
+from slo.dsl.slos import availability, policy, regex, service
 from slo.loaders import Definitions
 from slo.localstack import (
     MetricsEndpoint,

@@ -17,7 +17,7 @@ from generators import service_tests
 from generators.prometheus_rules import rule_file, slo_groups
 from generators.rule_compat import CompatError, PrometheusTarget
 from slo import promql
-from slo.dsl import availability, service
+from slo.dsl.slos import availability, service
 from slo.loaders import load
 from slo.model.errors import DefinitionError
 from slo.recorded import BASE_WINDOW

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from generators.prometheus_rules import BURN_ALERT, GROUP_LIMIT_ALERT, rule_file
-from slo.dsl import availability, regex, service
+from slo.dsl.slos import availability, regex, service
 from slo.localstack import PrometheusServer, Series, backfill_openmetrics, check_rules, write_openmetrics, write_rules
 from slo.model.service import Service
 from tests.conftest import Backend

@@ -20,7 +20,7 @@ import yaml
 from generators import service_tests
 from generators.prometheus_rules import rule_file
 from slo import promql
-from slo.dsl import latency, service
+from slo.dsl.slos import latency, service
 from slo.loaders import load
 from slo.localstack import write_rules
 from slo.model.durations import Duration

@@ -24,7 +24,7 @@ import pytest
 
 from generators.prometheus_rules import rule_file
 from slo import guards, promql
-from slo.dsl import latency
+from slo.dsl.slos import latency
 from slo.live_check import buckets
 from slo.loaders import load
 from slo.localstack import PrometheusServer, write_rules

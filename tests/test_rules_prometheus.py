@@ -22,7 +22,7 @@ import pytest
 
 from generators.prometheus_rules import rule_file
 from slo import promql
-from slo.dsl import availability, error_rate, regex, service
+from slo.dsl.slos import availability, error_rate, regex, service
 from slo.localstack import (
     PrometheusServer,
     Series,

@@ -2,8 +2,8 @@
 
 Each helper returns an ``SLO`` of the model; ``service`` groups them. Label selectors are given as
 dicts (``{"job": "api", "status": regex("5..")}``), never as PromQL text, so user values are always
-quoted by :mod:`slo.model.selectors`. Threshold alerts are written with :mod:`slo.dsl_thresholds`,
-Alertmanager routing with :mod:`slo.dsl_routing`; ``slo`` re-exports all three.
+quoted by :mod:`slo.model.selectors`. Threshold alerts are written with :mod:`slo.dsl.thresholds`,
+Alertmanager routing with :mod:`slo.dsl.routing`; ``slo`` re-exports all three.
 """
 
 from __future__ import annotations

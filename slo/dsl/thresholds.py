@@ -1,6 +1,6 @@
 """Threshold ("symptom") alerts in the Python DSL: typed expression shapes and the alert around them.
 
-Kept apart from the SLO helpers of :mod:`slo.dsl` because a threshold alert is its own model
+Kept apart from the SLO helpers of :mod:`slo.dsl.slos` because a threshold alert is its own model
 (:mod:`slo.model.thresholds`) with its own rules; both share the DSL's label vocabulary.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from slo.dsl import Labels, label_names, selector
+from slo.dsl.slos import Labels, label_names, selector
 from slo.model.durations import Duration
 from slo.model.errors import DefinitionError
 from slo.model.selectors import Selector, parse_selector

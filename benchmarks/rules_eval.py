@@ -56,7 +56,7 @@ from slo.localstack import (  # noqa: E402
 )
 from slo.model.service import SLO, Service  # noqa: E402
 from slo.model.sli import RatioSLI  # noqa: E402
-from slo.recorded import BAD_RATE, TOTAL_RATE  # noqa: E402
+from slo.promql.recorded import BAD_RATE, TOTAL_RATE  # noqa: E402
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 SLOT = 18 * HOUR  # promtool block size: 2h·3², epoch-aligned

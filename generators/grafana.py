@@ -1,6 +1,6 @@
 """Grafana dashboards (JSON model, schemaVersion 39) built with grafanalib: one per service, plus an overview.
 
-Every query reads the series the rule generator records (names from :mod:`slo.recorded`) or, for the
+Every query reads the series the rule generator records (names from :mod:`slo.promql.recorded`) or, for the
 raw signals, PromQL from :mod:`slo.promql`; label values reach PromQL only through
 :mod:`slo.model.selectors`. The data source is the dashboard variable ``$datasource`` (type prometheus), so
 one file works against any Prometheus. Output is deterministic: the same model gives the same bytes.

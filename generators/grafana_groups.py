@@ -16,7 +16,7 @@ from generators.grafana_panels import merged_table, refs, status_columns
 from slo.model.durations import Duration
 from slo.model.selectors import Matcher, Selector
 from slo.model.service import SLO, Service
-from slo.recorded import BUDGET_REMAINING, SLI_PERIOD, burn_rate_name, identity, series
+from slo.promql.recorded import BUDGET_REMAINING, SLI_PERIOD, burn_rate_name, identity, series
 
 BURN_WINDOW = Duration.parse("1h")
 MAX_ROWS_SHOWN = 20  # the table scrolls beyond this many groups

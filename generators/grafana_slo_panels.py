@@ -1,6 +1,6 @@
 """The row of panels of one SLO on its service dashboard: headline, burn rate, raw signals, slices.
 
-Every query reads the series the rule generator records (names from :mod:`slo.recorded`) or, for the
+Every query reads the series the rule generator records (names from :mod:`slo.promql.recorded`) or, for the
 raw signals, PromQL from :mod:`slo.promql`. The SLO's firing alerts are drawn as annotations on its panels.
 """
 
@@ -26,7 +26,7 @@ from slo.model.durations import Duration
 from slo.model.selectors import Matcher, Selector
 from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, ProbeSLI, RawRatioSLI, TimeSliceSLI
-from slo.recorded import (
+from slo.promql.recorded import (
     BUDGET_REMAINING,
     OBJECTIVE,
     SLI_PERIOD,

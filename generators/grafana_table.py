@@ -19,12 +19,7 @@ from generators.grafana_panels import status_columns as _status_columns
 from slo.model.durations import Duration
 from slo.model.selectors import Matcher, Selector, quote
 from slo.model.service import Service
-from slo.recorded import (
-    BUDGET_REMAINING,
-    OBJECTIVE,
-    SLI_PERIOD,
-    burn_rate_name,
-)
+from slo.promql.recorded import BUDGET_REMAINING, OBJECTIVE, SLI_PERIOD, burn_rate_name
 
 OVERVIEW_BURN_WINDOW = Duration.parse("1h")
 

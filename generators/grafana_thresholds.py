@@ -1,6 +1,6 @@
 """The threshold-alert row of a service dashboard: each alert's own expression against its levels.
 
-The expression comes from :mod:`slo.threshold_promql`, the same text the alerting rule evaluates.
+The expression comes from :mod:`slo.promql.thresholds`, the same text the alerting rule evaluates.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from grafanalib import core as g
 from generators.grafana_panels import Layout as _Layout
 from generators.grafana_panels import target as _target
 from generators.grafana_panels import timeseries as _timeseries
-from slo import threshold_promql
 from slo.model.service import Service
 from slo.model.thresholds import ThresholdAlert
+from slo.promql import thresholds as threshold_promql
 
 
 def _level_steps(alert: ThresholdAlert) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Generated promtool scenarios for the alert guards (slo.guards), one set per SLO.
+"""Generated promtool scenarios for the alert guards (slo.promql.guards), one set per SLO.
 
 They pin what makes an on-call trust a page: a blip at cold start fires nothing, sparse errors at
 low traffic never page while a real incident at the same traffic does, a latency SLO without its
@@ -15,10 +15,10 @@ from typing import Any
 
 from generators.prometheus_rules import ABSENT_ALERT, BUCKET_ALERT, BURN_ALERT
 from generators.promtool_tests import Phase, _alerts, _case, _check, fastest_page, page_matcher
-from slo import guards
 from slo.model.selectors import Matcher, Selector
 from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, ProbeSLI, TimeSliceSLI
+from slo.promql import guards
 
 STEP = 15  # seconds: the seeds' scrape interval, for scenarios that need sub-minute failures
 LOW_RATE = 1.0  # requests per second in the low-traffic scenarios (the issue's figure)

@@ -13,12 +13,13 @@ import re
 from typing import Any
 
 from generators import rule_compat
-from slo import guards, promql
+from slo import promql
 from slo.model.alert_policy import BurnRateTier
 from slo.model.durations import Duration
 from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, RawRatioSLI, TimeSliceSLI
-from slo.recorded import (
+from slo.promql import guards
+from slo.promql.recorded import (
     BAD_RATE,
     BASE_WINDOW,
     BUDGET_REMAINING,
@@ -180,7 +181,7 @@ def _budget_text(slo: SLO) -> str:
 def burn_alert(service: Service, slo: SLO, tier: BurnRateTier, labels: dict[str, str]) -> dict[str, Any]:
     """One tier: fires when both its long and short windows burn faster than the tier's factor.
 
-    Guards (slo.guards): a derived long window is scaled by its history coverage (cold start), the
+    Guards (slo.promql.guards): a derived long window is scaled by its history coverage (cold start), the
     long window must hold the minimum bad events (low traffic), a latency SLI needs its threshold
     bucket, and the alert keeps firing a while after the condition clears (flap control).
     """

@@ -17,12 +17,12 @@ from typing import Any
 
 from generators import synthetic
 from generators.synthetic import Unsupported
-from slo import guards
 from slo.model.alert_policy import BurnRateTier
 from slo.model.durations import Duration
 from slo.model.selectors import Matcher, Selector
 from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, ProbeSLI, TimeSliceSLI
+from slo.promql import guards
 
 EVAL = 60  # seconds; coarser than the 30s rule interval, so a detection time that passes here holds live
 RATE = 100.0  # synthetic requests per second
@@ -192,7 +192,7 @@ def detection_minutes(slo: SLO, tier: BurnRateTier) -> float:
     """
     needed = tier.factor(slo.period) * slo.error_budget * tier.long_window.seconds
     if isinstance(slo.sli, TimeSliceSLI) and slo.sli.mean and not isinstance(slo.sli.inner, ProbeSLI):
-        # the recorded slice ratio ramps up over one slice (slo.guards.slice_mean_outage_seconds), read from
+        # the recorded slice ratio ramps up over one slice (slo.promql.guards.slice_mean_outage_seconds), read from
         # rate() over counters sampled every 15s: one more sample interval
         needed = guards.slice_mean_outage_seconds(slo, needed) + 15
     return math.ceil(needed / EVAL) * EVAL / 60 + 1
@@ -222,7 +222,7 @@ def long_burn_seen(slo: SLO, tier: BurnRateTier, burn: float, minutes: float) ->
     """The long window's burn a steady ``burn`` shows ``minutes`` after the series began.
 
     A window read from the source sees the ratio of the data it holds; a derived one is scaled by
-    its coverage (slo.guards.coverage): missing history counts as healthy.
+    its coverage (slo.promql.guards.coverage): missing history counts as healthy.
     """
     if tier.long_window in guards.raw_windows(slo):
         return burn
@@ -282,7 +282,7 @@ def _bad_stretch(sli: TimeSliceSLI) -> tuple[float, float]:
     """
     length = sli.slice.minutes
     if isinstance(sli.inner, ProbeSLI):
-        return 1.0, _burst(sli) + 1.0  # probe tiers alert on failed time (slo.guards), not on bad slices
+        return 1.0, _burst(sli) + 1.0  # probe tiers alert on failed time (slo.promql.guards), not on bad slices
     return 1.0, BURST + length - 1
 
 

@@ -23,7 +23,7 @@ import copy
 from typing import Any
 
 from slo.model.service import SLO, Service
-from slo.recorded import BASE_WINDOW, error_ratio_name
+from slo.promql.recorded import BASE_WINDOW, error_ratio_name
 
 INFO = "sloth_slo_info"
 MODE = "cli-gen-prom"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from generators.prometheus_rules import literal
-from slo import threshold_promql
 from slo.model.service import Service
 from slo.model.thresholds import ThresholdAlert
+from slo.promql import thresholds as threshold_promql
 
 INTERVAL = "30s"
 

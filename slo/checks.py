@@ -13,13 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from slo import guards
 from slo.loaders import Definitions
 from slo.model.durations import Duration
 from slo.model.errors import Problem
 from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
 from slo.model.thresholds import RawPromQL, ThresholdAlert
+from slo.promql import guards
 from slo.toolcheck import find_tool
 
 
@@ -115,7 +115,7 @@ def _user_written(alert: ThresholdAlert) -> bool:
 
 
 def _threshold_rule(alert: ThresholdAlert) -> dict[str, object]:
-    from slo import threshold_promql
+    from slo.promql import thresholds as threshold_promql
 
     _, level = alert.levels[0]
     annotations = {k: v for k, v in (("summary", alert.summary), ("description", alert.description)) if v}

@@ -47,7 +47,7 @@ from slo.localstack import (
 from slo.model.errors import SpecError
 from slo.model.routing import make_routing
 from slo.model.service import Service
-from slo.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE
+from slo.promql.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE
 
 SCRAPE = 15  # seconds: Prometheus' usual scrape interval, which the seeds' 2-minute MTTD assumes
 RATE = 50.0  # synthetic requests per second per series

@@ -1,17 +1,18 @@
 """``slo explain``: what each SLO's alerts do, in words and numbers, before the pager rings.
 
 Pure functions: model in, a plain dict (``--format json``) or text out. Every number comes from
-:mod:`slo.guards` and the model, the same functions the rule generator uses.
+:mod:`slo.promql.guards` and the model, the same functions the rule generator uses.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from slo import guards, promql
+from slo import promql
 from slo.model.durations import Duration
 from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, TimeSliceSLI, is_slice_mean
+from slo.promql import guards
 
 REFERENCE_RATE = 1.0  # requests per second used to turn minimum bad events into time
 

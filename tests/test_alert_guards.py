@@ -1,4 +1,4 @@
-"""The alert guards (slo.guards) against real promtool: every generated guard scenario passes on
+"""The alert guards (slo.promql.guards) against real promtool: every generated guard scenario passes on
 ratio, latency, probe and slice SLOs at 95-99.99%, and each scenario fails when its guard is off."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from generators import guard_tests, prometheus_rules
 from generators.prometheus_rules import BUCKET_ALERT, rule_file
 from generators.service_tests import test_file as promtool_test_file
 from generators.yamlout import dump
-from slo import availability, error_rate, guards, latency, policy, regex, service, uptime
+from slo import availability, error_rate, latency, policy, regex, service, uptime
 from slo.model.service import Service
+from slo.promql import guards
 
 API = {"job": "api"}
 SWEEP = [

@@ -7,9 +7,10 @@ import json
 from click.testing import CliRunner
 
 from generators.prometheus_rules import rule_file
-from slo import availability, error_rate, guards, latency, policy, regex, service, uptime
+from slo import availability, error_rate, latency, policy, regex, service, uptime
 from slo.cli import main
 from slo.explain import explain, render
+from slo.promql import guards
 from tests.conftest import EXAMPLE
 
 

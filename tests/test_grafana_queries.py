@@ -197,7 +197,7 @@ def test_every_dashboard_query_returns_data(backend: Backend, tmp_path: Path) ->
             errors: dict[str, str] = {}
             deadline = time.monotonic() + DEADLINE
             # The slice SLO derives every window from recorded slice verdicts, which this freshly started
-            # Prometheus holds for seconds: the cold-start guard (slo.guards.coverage, issue #12) keeps its
+            # Prometheus holds for seconds: the cold-start guard (slo.promql.guards.coverage, issue #12) keeps its
             # tiers silent until the budget is really spent (~9 min), so its ALERTS queries may stay empty.
             # They are run (and must parse) on every round, but the wait does not wait for them.
             optional = {p for p in pending if "ALERTS" in p[1] and 'slo="error-rate"' in p[1]}

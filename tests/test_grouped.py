@@ -20,7 +20,7 @@ from slo import promql
 from slo.dsl.slos import availability, service
 from slo.loaders import load
 from slo.model.errors import DefinitionError
-from slo.recorded import BASE_WINDOW
+from slo.promql.recorded import BASE_WINDOW
 from tests.conftest import DATA
 from tests.upstream import try_load
 

@@ -27,7 +27,7 @@ from slo.model.durations import Duration
 from slo.model.errors import DefinitionError
 from slo.model.selectors import parse_selector
 from slo.model.sli import LatencySLI
-from slo.recorded import TOTAL_RATE, error_ratio_name
+from slo.promql.recorded import TOTAL_RATE, error_ratio_name
 from tests.conftest import Backend
 
 SLO = str(Path(sys.executable).parent / "slo")  # the worktree's own command

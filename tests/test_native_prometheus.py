@@ -23,13 +23,14 @@ from typing import Any
 import pytest
 
 from generators.prometheus_rules import rule_file
-from slo import guards, promql
+from slo import promql
 from slo.dsl.slos import latency
 from slo.live_check import buckets
 from slo.loaders import load
 from slo.localstack import PrometheusServer, write_rules
 from slo.model.durations import Duration
-from slo.recorded import BAD_RATE, TOTAL_RATE
+from slo.promql import guards
+from slo.promql.recorded import BAD_RATE, TOTAL_RATE
 from tests.conftest import Backend
 from tests.native_exporter import Family, NativeExporter, exponential_index
 from tests.test_native_histograms import API, SLO, W5

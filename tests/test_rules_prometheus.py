@@ -37,7 +37,7 @@ from slo.localstack import (
 from slo.model.durations import Duration
 from slo.model.service import SLO, Service
 from slo.model.sli import RatioSLI
-from slo.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, error_ratio_name
+from slo.promql.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, error_ratio_name
 from slo.toolcheck import version
 from tests.conftest import Backend
 

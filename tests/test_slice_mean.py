@@ -22,7 +22,7 @@ from slo.model.durations import Duration
 from slo.model.errors import DefinitionError
 from slo.model.selectors import Matcher, Selector
 from slo.model.sli import RatioSLI, TimeSliceSLI
-from slo.recorded import SLICE_BAD, SLICE_ERROR
+from slo.promql.recorded import SLICE_BAD, SLICE_ERROR
 from tests.upstream import DATA
 
 YAML = DATA / "slice-mean" / "slos.yaml"

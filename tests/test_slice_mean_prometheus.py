@@ -33,7 +33,7 @@ from slo.localstack import (
     write_openmetrics,
     write_rules,
 )
-from slo.recorded import SLICE_ERROR
+from slo.promql.recorded import SLICE_ERROR
 from slo.report.cli import report
 from tests.conftest import Backend
 from tests.vmserver import VictoriaMetrics

@@ -44,7 +44,6 @@ from slo import (
     utilisation,
     webhook,
 )
-from slo import threshold_promql as tp
 from slo.loaders import Definitions, load
 from slo.localstack import (
     AlertmanagerServer,
@@ -56,6 +55,7 @@ from slo.localstack import (
 )
 from slo.model.errors import DefinitionError
 from slo.model.thresholds import RESERVED_ALERT_NAMES, CounterIncrease, HistogramQuantile, RateRatio, Utilisation
+from slo.promql import thresholds as tp
 from slo.toolcheck import check_alertmanager, check_rules
 from tests.conftest import EXAMPLE, Backend, require
 from tests.helpers import amtool_routes, write_artifacts

@@ -65,7 +65,7 @@ def policy(
 ) -> AlertPolicy:
     """An alerting policy: the default four tiers unless ``tiers`` replaces them; ``disable`` drops some.
 
-    Guard knobs (see slo.guards): ``min_bad_events`` a tier's long window must hold (low traffic; 0
+    Guard knobs (see slo.promql.guards): ``min_bad_events`` a tier's long window must hold (low traffic; 0
     turns the guard off), ``keep_firing_for`` on burn alerts (None: off), ``absent_severity`` of the
     blind-SLO alerts (None: critical when a tier pages, else warning).
     """

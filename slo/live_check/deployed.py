@@ -25,7 +25,7 @@ from slo.live_check.findings import Finding
 from slo.loaders import Definitions
 from slo.model.durations import Duration
 from slo.model.service import SLO, Service
-from slo.recorded import OBJECTIVE
+from slo.promql.recorded import OBJECTIVE
 
 # The generated files are read back with libyaml's safe loader (the same safe constructor as
 # yaml.safe_load, a C parser): pure-Python parsing of 100 SLOs' rules takes seconds.
@@ -391,7 +391,7 @@ def check_freshness(
     ``age_of(expr)`` evaluates a timestamp expression now and returns its age in seconds (None: no
     sample); "now" is taken at each query, so a group evaluating meanwhile is not mistaken for silent.
     """
-    from slo.recorded import series
+    from slo.promql.recorded import series
 
     evaluated = {str(g.get("name")) for g in live_groups if parse_time(str(g.get("lastEvaluation") or NEVER))}
     findings = []

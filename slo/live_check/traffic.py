@@ -6,8 +6,8 @@ median hour) this module works out, per tier, how many requests its long window 
 events fire it, whether one does, and — for time-slice SLOs — how many requests a slice holds and
 whether one error fails a slice.
 
-The low-traffic guard (a minimum of bad events per tier) lives in :mod:`slo.guards` when that module
-exists; :func:`guard_min_bad_events` is the one place that asks it.
+The low-traffic guard (a minimum of bad events per tier) lives in :mod:`slo.promql.guards`;
+:func:`guard_min_bad_events` is the one place that asks it.
 """
 
 from __future__ import annotations
@@ -74,11 +74,11 @@ class TierTraffic:
 def guard_min_bad_events(slo: SLO, tier: BurnRateTier) -> int:
     """Minimum bad events the low-traffic guard requires in ``tier``'s long window (0: no guard).
 
-    The one hook into :mod:`slo.guards` (the generated rules' guard math); without that module, or
+    The one hook into :mod:`slo.promql.guards` (the generated rules' guard math); without that module, or
     without its ``min_bad_events``, the rules have no guard and 0 is returned.
     """
     try:
-        from slo import guards  # type: ignore[attr-defined,unused-ignore]
+        from slo.promql import guards
     except ImportError:
         return 0
     fn: Callable[[SLO, BurnRateTier], int | None] | None = getattr(guards, "min_bad_events", None)

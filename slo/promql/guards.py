@@ -31,7 +31,7 @@ from slo.model.alert_policy import BurnRateTier
 from slo.model.durations import Duration
 from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, ProbeSLI, RatioSLI, RawRatioSLI, TimeSliceSLI
-from slo.recorded import BAD_RATE, BASE_WINDOW, PROBE_FAILED, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, series, windows
+from slo.promql.recorded import BAD_RATE, BASE_WINDOW, PROBE_FAILED, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, series, windows
 
 # Failed probe samples a probe tier's short window must hold: one blip never (re)fires a tier.
 PROBE_MIN_FAILED = 2

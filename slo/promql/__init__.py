@@ -1,5 +1,9 @@
 """The SLI math, written once: PromQL for bad events, total events, error ratios and slices.
 
+This package is the PromQL of the toolkit: this module the SLI queries, :mod:`slo.promql.recorded` the
+names and windows of the recorded series, :mod:`slo.promql.guards` when a burn-rate tier may fire, and
+:mod:`slo.promql.thresholds` the expressions of threshold alerts.
+
 Rules, dashboards and the report all build their queries here. Every function is pure: model in,
 PromQL text out. User values reach the text only through :mod:`slo.model.selectors`.
 """

@@ -32,7 +32,9 @@ from slo.backtest import run  # noqa: E402
 from slo.backtest.evaluate import Client  # noqa: E402
 from slo.backtest.replay import FiredAlert  # noqa: E402
 from slo.loaders import load  # noqa: E402
-from slo.localstack import PrometheusServer, Series, backfill_openmetrics, write_openmetrics  # noqa: E402
+from slo.local.metrics_text import Series, write_openmetrics  # noqa: E402
+from slo.local.servers import PrometheusServer  # noqa: E402
+from slo.local.tsdb import backfill_openmetrics  # noqa: E402
 from slo.report.client import Connection  # noqa: E402
 
 STEP = 15

@@ -21,7 +21,9 @@ from slo.backtest import run
 from slo.backtest.evaluate import Client
 from slo.dsl.slos import availability, regex, service
 from slo.loaders import Definitions
-from slo.localstack import PrometheusServer, backfill_openmetrics, write_openmetrics
+from slo.local.metrics_text import write_openmetrics
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics
 from slo.report.client import Connection
 from tests.backtest_world import DAY, HOUR, build
 

@@ -26,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from slo.cli_common import artifacts, definitions
 from slo.live_check import api
 from slo.live_check.run import run
-from slo.localstack import PrometheusServer, Series, backfill_openmetrics, write_openmetrics
+from slo.local.metrics_text import Series, write_openmetrics
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics
 from slo.report.client import Connection
 
 DAYS = 8

@@ -40,7 +40,9 @@ from click.testing import CliRunner
 from slo import promql
 from slo.dsl.slos import availability, regex, service
 from slo.loaders import Definitions
-from slo.localstack import OpenMetricsWriter, PrometheusServer, backfill_openmetrics
+from slo.local.metrics_text import OpenMetricsWriter
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics
 from slo.model.durations import Duration
 from slo.report import queries
 from slo.report.cli import report
@@ -203,7 +205,7 @@ def victoria_cases(work: Path, args: argparse.Namespace, slos_file: Path, defs: 
     from tests.vmserver import VictoriaMetrics
 
     def series():
-        from slo.localstack import Series
+        from slo.local.metrics_text import Series
 
         times = range(START, END + 1, 60)
         for i in range(args.slos):

@@ -45,15 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 from generators.prometheus_rules import rule_file  # noqa: E402
 from slo.dsl.slos import availability, regex, service  # noqa: E402
-from slo.localstack import (  # noqa: E402
-    MetricsEndpoint,
-    OpenMetricsWriter,
-    PrometheusServer,
-    backfill_openmetrics,
-    blocks_in,
-    parse_metric_lines,
-    write_rules,
-)
+from slo.local.metrics_text import OpenMetricsWriter  # noqa: E402
+from slo.local.scrape_endpoint import MetricsEndpoint  # noqa: E402
+from slo.local.servers import PrometheusServer, parse_metric_lines  # noqa: E402
+from slo.local.tsdb import backfill_openmetrics, blocks_in, write_rules  # noqa: E402
 from slo.model.service import SLO, Service  # noqa: E402
 from slo.model.sli import RatioSLI  # noqa: E402
 from slo.promql.recorded import BAD_RATE, TOTAL_RATE  # noqa: E402

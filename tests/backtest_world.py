@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from slo.localstack import Series
+from slo.local.metrics_text import Series
 
 HOUR, DAY = 3600, 86400
 

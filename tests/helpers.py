@@ -10,7 +10,7 @@ from generators import alertmanager as am
 from generators.bundle import artifacts
 from slo.dsl.routing import routing, webhook
 from slo.loaders import Definitions
-from slo.localstack import WebhookReceiver
+from slo.local.alertmanager import WebhookReceiver
 from slo.model.service import Service
 
 

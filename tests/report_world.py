@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from slo.localstack import Series
+from slo.local.metrics_text import Series
 from slo.report.periods import month_period
 
 MONTH = "2025-03"

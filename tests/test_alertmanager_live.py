@@ -21,7 +21,7 @@ import pytest
 from generators.bundle import artifacts
 from slo import availability, regex, routing, service
 from slo.loaders import Definitions
-from slo.localstack import AlertmanagerServer, WebhookReceiver
+from slo.local.alertmanager import AlertmanagerServer, WebhookReceiver
 from tests.helpers import pager_chat_config
 
 WAIT = 20.0  # seconds: upper bound for anything to happen

@@ -339,7 +339,7 @@ def test_a_real_prometheus_loads_the_group_settings(backend: Backend, tmp_path: 
     import time
     import urllib.request
 
-    from slo.localstack import PrometheusServer
+    from slo.local.servers import PrometheusServer
 
     version, fields = _settings_for(backend)
     project = _project(tmp_path, version, fields)

@@ -23,7 +23,9 @@ import pytest
 
 from generators.prometheus_rules import rule_file
 from slo.cli_common import definitions
-from slo.localstack import PrometheusServer, backfill_openmetrics, free_port, write_openmetrics, write_rules
+from slo.local.metrics_text import write_openmetrics
+from slo.local.servers import PrometheusServer, free_port
+from slo.local.tsdb import backfill_openmetrics, write_rules
 from tests.backtest_world import DAY, HOUR, World, build
 from tests.conftest import Backend, require
 

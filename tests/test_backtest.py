@@ -28,15 +28,10 @@ from slo.backtest.evaluate import Client
 from slo.backtest.replay import FiredAlert, states
 from slo.dsl.slos import availability, policy, regex, service
 from slo.loaders import Definitions
-from slo.localstack import (
-    MetricsEndpoint,
-    PrometheusServer,
-    Series,
-    backfill_openmetrics,
-    exposition,
-    write_openmetrics,
-    write_rules,
-)
+from slo.local.metrics_text import Series, exposition, write_openmetrics
+from slo.local.scrape_endpoint import MetricsEndpoint
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics, write_rules
 from slo.model.alert_policy import tier
 from slo.report.client import Connection
 from tests.conftest import Backend, require
@@ -337,7 +332,7 @@ def test_backtest_bad_input_and_server_down(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from slo.localstack import free_port
+    from slo.local.servers import free_port
 
     defs = tmp_path / "slos.py"
     defs.write_text(VERSION.format(batch=99), encoding="utf-8")

@@ -32,16 +32,11 @@ from slo.cli import main
 from slo.cli_common import artifacts, definitions
 from slo.live_check import alertmanager_state, deployed, matching, traffic
 from slo.live_check.history import Day, best_window
-from slo.localstack import (
-    AlertmanagerServer,
-    MetricsEndpoint,
-    PrometheusServer,
-    Series,
-    backfill_openmetrics,
-    exposition,
-    free_port,
-    write_openmetrics,
-)
+from slo.local.alertmanager import AlertmanagerServer
+from slo.local.metrics_text import Series, exposition, write_openmetrics
+from slo.local.scrape_endpoint import MetricsEndpoint
+from slo.local.servers import PrometheusServer, free_port
+from slo.local.tsdb import backfill_openmetrics
 from slo.model.alert_policy import DEFAULT_TIERS
 from slo.model.durations import Duration
 from slo.model.periods import Rolling

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from slo.localstack import PrometheusServer
+from slo.local.servers import PrometheusServer
 from tests.conftest import EXAMPLE, ROOT, Backend, require
 
 RECIPES = sorted((ROOT / "examples" / "ci").glob("*.yml"))
@@ -47,7 +47,8 @@ def _base_branch_and_history(project: Path, data: Path) -> None:
     """For the backtest job: the base branch with a looser uptime objective, and probes to replay it on."""
     import time
 
-    from slo.localstack import Series, backfill_openmetrics, write_openmetrics
+    from slo.local.metrics_text import Series, write_openmetrics
+    from slo.local.tsdb import backfill_openmetrics
 
     base = project / ".base"
     base.mkdir()

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from slo import demo
 from slo.loaders import load
+from slo.local import demo
 from tests.conftest import DATA, EXAMPLE, ROOT, Backend, require
 
 

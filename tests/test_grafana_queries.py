@@ -25,17 +25,10 @@ import pytest
 from generators.grafana import dashboards
 from generators.prometheus_rules import rule_file
 from slo.loaders import load
-from slo.localstack import (
-    MetricsEndpoint,
-    PrometheusError,
-    PrometheusServer,
-    Series,
-    backfill_openmetrics,
-    check_rules,
-    exposition,
-    write_openmetrics,
-    write_rules,
-)
+from slo.local.metrics_text import Series, exposition, write_openmetrics
+from slo.local.scrape_endpoint import MetricsEndpoint
+from slo.local.servers import PrometheusError, PrometheusServer
+from slo.local.tsdb import backfill_openmetrics, check_rules, write_rules
 from tests.conftest import EXAMPLE, Backend, require
 
 HISTORY = 6 * 3600

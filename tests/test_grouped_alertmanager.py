@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from slo import availability, regex, service
-from slo.localstack import AlertmanagerServer, WebhookReceiver
+from slo.local.alertmanager import AlertmanagerServer, WebhookReceiver
 from tests.helpers import pager_chat_config
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,9 @@ import pytest
 
 from generators.prometheus_rules import BURN_ALERT, GROUP_LIMIT_ALERT, rule_file
 from slo.dsl.slos import availability, regex, service
-from slo.localstack import PrometheusServer, Series, backfill_openmetrics, check_rules, write_openmetrics, write_rules
+from slo.local.metrics_text import Series, write_openmetrics
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics, check_rules, write_rules
 from slo.model.service import Service
 from tests.conftest import Backend
 

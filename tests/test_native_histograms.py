@@ -22,7 +22,7 @@ from generators.prometheus_rules import rule_file
 from slo import promql
 from slo.dsl.slos import latency, service
 from slo.loaders import load
-from slo.localstack import write_rules
+from slo.local.tsdb import write_rules
 from slo.model.durations import Duration
 from slo.model.errors import DefinitionError
 from slo.model.selectors import parse_selector

@@ -27,7 +27,8 @@ from slo import promql
 from slo.dsl.slos import latency
 from slo.live_check import buckets
 from slo.loaders import load
-from slo.localstack import PrometheusServer, write_rules
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import write_rules
 from slo.model.durations import Duration
 from slo.promql import guards
 from slo.promql.recorded import BAD_RATE, TOTAL_RATE

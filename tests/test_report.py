@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from slo import availability, error_rate, regex, service, uptime
-from slo.localstack import free_port
+from slo.local.servers import free_port
 from slo.model.errors import SpecError
 from slo.report import compute
 from slo.report.cli import report

@@ -41,7 +41,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from slo.localstack import OpenMetricsWriter, PrometheusServer, backfill_openmetrics, parse_metric_lines
+from slo.local.metrics_text import OpenMetricsWriter
+from slo.local.servers import PrometheusServer, parse_metric_lines
+from slo.local.tsdb import backfill_openmetrics
 from slo.report.cli import report
 from tests.conftest import Backend
 

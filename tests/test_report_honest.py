@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from slo.localstack import PrometheusServer, Series, backfill_openmetrics, write_openmetrics
+from slo.local.metrics_text import Series, write_openmetrics
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics
 from slo.report.cli import FAIL_EXIT, report
 from slo.report.summary import duration_text
 from tests.conftest import Backend, require

@@ -23,17 +23,9 @@ import pytest
 from generators.prometheus_rules import rule_file
 from slo import promql
 from slo.dsl.slos import availability, error_rate, regex, service
-from slo.localstack import (
-    PrometheusServer,
-    Series,
-    backfill_openmetrics,
-    backfill_rules,
-    check_rules,
-    move_blocks,
-    only_records,
-    write_openmetrics,
-    write_rules,
-)
+from slo.local.metrics_text import Series, write_openmetrics
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics, backfill_rules, check_rules, move_blocks, only_records, write_rules
 from slo.model.durations import Duration
 from slo.model.service import SLO, Service
 from slo.model.sli import RatioSLI

@@ -45,14 +45,10 @@ from slo import (
     webhook,
 )
 from slo.loaders import Definitions, load
-from slo.localstack import (
-    AlertmanagerServer,
-    PrometheusServer,
-    Series,
-    WebhookReceiver,
-    backfill_openmetrics,
-    write_openmetrics,
-)
+from slo.local.alertmanager import AlertmanagerServer, WebhookReceiver
+from slo.local.metrics_text import Series, write_openmetrics
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics
 from slo.model.errors import DefinitionError
 from slo.model.thresholds import RESERVED_ALERT_NAMES, CounterIncrease, HistogramQuantile, RateRatio, Utilisation
 from slo.promql import thresholds as tp

@@ -11,7 +11,8 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from slo.localstack import LocalServer, PrometheusError, Series, format_number, render_labels
+from slo.local.metrics_text import Series, format_number, render_labels
+from slo.local.servers import LocalServer, PrometheusError
 from tests.conftest import require
 
 VictoriaMetricsError = PrometheusError

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from slo.backtest.plan import Recording, RulePlan
-from slo.local_servers import PrometheusServer
-from slo.metrics_text import format_number, render_labels
+from slo.local.metrics_text import format_number, render_labels
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics, blocks_in
 from slo.model.errors import Problem, SpecError
 from slo.model.selectors import quote
 from slo.report.client import NO_PARTIAL, Answer, Connection, PromClient
-from slo.tsdb_backfill import backfill_openmetrics, blocks_in
 
 POINTS = 10_000  # evaluations per query: fewer points than Prometheus' 11,000 limit per series
 BLOCK = "240h"  # promtool re-reads the OpenMetrics file once per block: few, large blocks

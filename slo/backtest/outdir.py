@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slo.local.tsdb import blocks_in
 from slo.model.errors import Problem, SpecError
 from slo.output import write_atomic
-from slo.tsdb_backfill import blocks_in
 
 MANIFEST = "slo-backfill.json"
 

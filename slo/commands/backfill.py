@@ -60,7 +60,7 @@ def backfill(
     from slo.backtest.evaluate import Client, already_recorded
     from slo.backtest.plan import build
     from slo.backtest.run import rule_docs, run_backfill
-    from slo.local_servers import PrometheusError
+    from slo.local.servers import PrometheusError
     from slo.report.client import PrometheusUnavailable
     from slo.toolcheck import binary
 

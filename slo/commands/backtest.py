@@ -67,7 +67,7 @@ def backtest(
     from slo.backtest.cliparts import instant, iso, progress_bar
     from slo.backtest.evaluate import Client
     from slo.backtest.render import Result, render
-    from slo.local_servers import PrometheusError
+    from slo.local.servers import PrometheusError
     from slo.model.durations import Duration
     from slo.report.client import PrometheusUnavailable
     from slo.toolcheck import binary

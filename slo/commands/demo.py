@@ -34,7 +34,7 @@ def demo(
     receiver got what and how long detection took, then the month-to-date report. Needs the Debian
     packages prometheus and prometheus-alertmanager. Everything is stopped and removed at the end.
     """
-    from slo import demo as demo_run
+    from slo.local import demo as demo_run
     from slo.model.durations import Duration
 
     defs = definitions(sources)

@@ -22,7 +22,7 @@ from typing import IO, Any, Self
 
 import yaml
 
-from slo.metrics_text import format_number
+from slo.local.metrics_text import format_number
 from slo.toolcheck import binary
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from slo.local_servers import LocalServer, PrometheusError
+from slo.local.servers import LocalServer, PrometheusError
 from slo.toolcheck import alertmanager_binary
 
 

@@ -29,21 +29,11 @@ import yaml
 from generators import promtool_tests, synthetic
 from generators.bundle import artifacts
 from slo.loaders import Definitions
-from slo.localstack import (
-    AlertmanagerServer,
-    MetricsEndpoint,
-    Notification,
-    PrometheusServer,
-    Series,
-    WebhookReceiver,
-    backfill_openmetrics,
-    backfill_rules,
-    exposition,
-    move_blocks,
-    only_records,
-    write_openmetrics,
-    write_rules,
-)
+from slo.local.alertmanager import AlertmanagerServer, Notification, WebhookReceiver
+from slo.local.metrics_text import Series, exposition, write_openmetrics
+from slo.local.scrape_endpoint import MetricsEndpoint
+from slo.local.servers import PrometheusServer
+from slo.local.tsdb import backfill_openmetrics, backfill_rules, move_blocks, only_records, write_rules
 from slo.model.errors import SpecError
 from slo.model.routing import make_routing
 from slo.model.service import Service

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from slo.cli_common import artifacts, definitions
+from slo.commands.common import artifacts, definitions
 from slo.live_check import api
 from slo.live_check.run import run
 from slo.local.metrics_text import Series, write_openmetrics

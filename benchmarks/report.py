@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from click.testing import CliRunner
 
 from slo import promql
+from slo.commands.report import report
 from slo.dsl.slos import availability, regex, service
 from slo.loaders import Definitions
 from slo.local.metrics_text import OpenMetricsWriter
@@ -45,7 +46,6 @@ from slo.local.servers import PrometheusServer
 from slo.local.tsdb import backfill_openmetrics
 from slo.model.durations import Duration
 from slo.report import queries
-from slo.report.cli import report
 from slo.report.periods import month_period
 
 MONTH = "2025-04"

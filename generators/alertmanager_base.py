@@ -15,7 +15,7 @@ from typing import Any
 from slo.loaders.yamlsrc import decode, join, load_documents
 from slo.model.errors import Problem, SpecError
 from slo.model.receivers import secret_in
-from slo.output import MARKER
+from slo.project.output import MARKER
 
 # Keys whose value in an Alertmanager config is a credential (their *_file variant is not).
 _SECRET_KEYS = {

@@ -32,7 +32,7 @@ from generators.yamlout import comment, dump, dump_reusing
 from slo.loaders import Definitions
 from slo.model.errors import Problem, SpecError
 from slo.model.service import Service
-from slo.output import MARKER
+from slo.project.output import MARKER
 
 
 def header(origin: str) -> str:

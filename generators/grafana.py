@@ -28,7 +28,7 @@ from generators.grafana_panels import Layout as _Layout
 from generators.yamlout import dump
 from slo.model.errors import DefinitionError
 from slo.model.service import Service
-from slo.output import MARKER
+from slo.project.output import MARKER
 
 SCHEMA_VERSION = 39
 OVERVIEW_FILE = "dashboards/overview.json"

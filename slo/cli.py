@@ -14,7 +14,7 @@ from slo.commands import COMMANDS
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from slo.tool_versions import version_text
+    from slo.tools.versions import version_text
 
     click.echo(version_text())
     ctx.exit()

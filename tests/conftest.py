@@ -27,7 +27,7 @@ EXAMPLE = ROOT / "examples" / "ai-assistant"
 
 def require(name: str) -> str:
     """The path of a binary the test needs (the active backend's, see ``backend``); fail loudly, never skip."""
-    from slo.toolcheck import find_tool
+    from slo.tools.toolcheck import find_tool
 
     path = find_tool(name)
     if path is None:
@@ -43,7 +43,7 @@ def require(name: str) -> str:
 # Every real-component test runs on "debian" (the packages on PATH: Prometheus 2.42, Alertmanager 0.25,
 # VictoriaMetrics 1.79) and on "current" (the pinned releases scripts/build-backends.py builds). A test takes
 # part by using ``backend`` or a fixture below; the active backend is exported as $SLO_TOOL_PATH, so the
-# toolkit's own lookups (slo.toolcheck.find_tool) and `slo` subprocesses run the same binaries.
+# toolkit's own lookups (slo.tools.toolcheck.find_tool) and `slo` subprocesses run the same binaries.
 # SLO_BACKENDS=debian (or current) runs one column only.
 BACKEND_NAMES = tuple(
     name for name in os.environ.get("SLO_BACKENDS", "debian,current").split(",") if name in ("debian", "current")
@@ -100,7 +100,7 @@ class Backend:
         return self.name == "current"
 
     def version(self, tool: str) -> tuple[int, int, int] | None:
-        from slo.toolcheck import version
+        from slo.tools.toolcheck import version
 
         return version(tool)
 
@@ -183,7 +183,7 @@ def amtool(backend: Backend) -> str:
 @pytest.fixture(scope="session")
 def alertmanager_bin(backend: Backend) -> str:
     """The Alertmanager server binary (``alertmanager`` upstream, ``prometheus-alertmanager`` on Debian)."""
-    from slo.toolcheck import alertmanager_binary, find_tool
+    from slo.tools.toolcheck import alertmanager_binary, find_tool
 
     if not (find_tool("alertmanager") or find_tool("prometheus-alertmanager")):
         require("prometheus-alertmanager")  # fails the test with the install hint

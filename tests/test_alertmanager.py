@@ -38,7 +38,7 @@ from slo.cli import main
 from slo.loaders import Definitions, load
 from slo.model.alert_policy import DEFAULT_POLICY
 from slo.model.errors import DefinitionError, SpecError
-from slo.toolcheck import check_alertmanager
+from slo.tools.toolcheck import check_alertmanager
 from tests.conftest import EXAMPLE, ROOT
 from tests.helpers import amtool_routes, write_artifacts
 

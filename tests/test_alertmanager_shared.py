@@ -36,7 +36,7 @@ from slo import (
 from slo.cli import main
 from slo.loaders import Definitions, load
 from slo.model.errors import DefinitionError, SpecError
-from slo.toolcheck import check_alertmanager
+from slo.tools.toolcheck import check_alertmanager
 from tests.conftest import EXAMPLE
 from tests.helpers import amtool_routes, write_files
 

@@ -1,6 +1,6 @@
 """``slo generate`` killed with SIGKILL at many points never leaves a torn or misleading file.
 
-What slo/output.py guarantees, and what these tests hold it to, is **per-file** atomicity: every
+What slo/project/output.py guarantees, and what these tests hold it to, is **per-file** atomicity: every
 file is written to a hidden temporary beside it (``.<name>.slo-tmp-<pid>-<hex>``, flushed and
 fsynced) and renamed over the old one. A run killed half-way therefore leaves each generated file
 either wholly old or wholly new — but the *set* may be mixed (some services' files already new,
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from slo.output import TEMP_NAME, remove_stale_temps, temp_path, write_atomic, write_tree
+from slo.project.output import TEMP_NAME, remove_stale_temps, temp_path, write_atomic, write_tree
 
 SERVICES = 80
 CLI = [sys.executable, "-c", "from slo.cli import main; main()"]

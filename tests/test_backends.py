@@ -16,10 +16,10 @@ import yaml
 
 from generators import rule_compat
 from generators.rule_compat import CompatError, PrometheusTarget
-from slo import config
 from slo.model.durations import Duration
 from slo.model.errors import SpecError
-from slo.toolcheck import find_tool, version
+from slo.project import config
+from slo.tools.toolcheck import find_tool, version
 from tests.conftest import EXAMPLE, ROOT, Backend, require
 
 # What each column must be: a regression to the wrong binaries (PATH order, a stale cache) fails here.

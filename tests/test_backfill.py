@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from generators.prometheus_rules import rule_file
-from slo.cli_common import definitions
+from slo.commands.common import definitions
 from slo.local.metrics_text import write_openmetrics
 from slo.local.servers import PrometheusServer, free_port
 from slo.local.tsdb import backfill_openmetrics, write_rules

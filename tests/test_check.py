@@ -29,7 +29,7 @@ import yaml
 from click.testing import CliRunner
 
 from slo.cli import main
-from slo.cli_common import artifacts, definitions
+from slo.commands.common import artifacts, definitions
 from slo.live_check import alertmanager_state, deployed, matching, traffic
 from slo.live_check.history import Day, best_window
 from slo.local.alertmanager import AlertmanagerServer

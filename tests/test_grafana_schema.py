@@ -19,7 +19,7 @@ from slo.model.errors import DefinitionError
 from slo.model.periods import Rolling
 from slo.model.service import SLO
 from slo.model.sli import PromQLTemplate, RatioSLI, RawRatioSLI
-from slo.output import MARKER
+from slo.project.output import MARKER
 from tests.conftest import DATA, EXAMPLE
 
 SCHEMA = json.loads((DATA / "grafana-dashboard.schema.json").read_text(encoding="utf-8"))

@@ -213,7 +213,7 @@ def _report_args(env: Env, url: str) -> list[str]:
 def _json_report(args: list[str]) -> dict[str, Any]:
     from click.testing import CliRunner
 
-    from slo.report.cli import report
+    from slo.commands.report import report
 
     result = CliRunner().invoke(report, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -223,7 +223,7 @@ def _json_report(args: list[str]) -> dict[str, Any]:
 def test_report_gives_each_route_its_true_numbers_and_the_slo_its_worst(env: Env) -> None:
     from click.testing import CliRunner
 
-    from slo.report.cli import report
+    from slo.commands.report import report
 
     args = _report_args(env, env.server.url)
     doc = _json_report(args)

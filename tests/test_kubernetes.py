@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from generators.bundle import artifacts
 from generators.kubernetes import Metadata
 from slo.cli import main
-from slo.config import settings
 from slo.loaders import load
 from slo.model.errors import DefinitionError, SpecError
+from slo.project.config import settings
 from tests.conftest import DATA, EXAMPLE
 
 CRD = DATA / "kubernetes" / "monitoring.coreos.com_prometheusrules.yaml"

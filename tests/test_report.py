@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 
 from slo import availability, error_rate, regex, service, uptime
+from slo.commands.report import report
 from slo.local.servers import free_port
 from slo.model.errors import SpecError
 from slo.report import compute
-from slo.report.cli import report
 from slo.report.periods import last_complete_month, month_period, resolve, span_period
 from slo.report.render import to_csv, to_json, to_markdown, to_table
 

@@ -41,10 +41,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from slo.commands.report import report
 from slo.local.metrics_text import OpenMetricsWriter
 from slo.local.servers import PrometheusServer, parse_metric_lines
 from slo.local.tsdb import backfill_openmetrics
-from slo.report.cli import report
 from tests.conftest import Backend
 
 pytestmark = pytest.mark.integration

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from slo.commands.report import FAIL_EXIT, report
 from slo.local.metrics_text import Series, write_openmetrics
 from slo.local.servers import PrometheusServer
 from slo.local.tsdb import backfill_openmetrics
-from slo.report.cli import FAIL_EXIT, report
 from slo.report.summary import duration_text
 from tests.conftest import Backend, require
 from tests.vmserver import VictoriaMetrics

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from slo.commands.report import report
 from slo.local.metrics_text import write_openmetrics
 from slo.local.servers import PrometheusServer
 from slo.local.tsdb import backfill_openmetrics
-from slo.report.cli import report
 from tests import report_world as world_mod
 from tests.conftest import Backend
 from tests.vmserver import VictoriaMetrics

@@ -30,7 +30,7 @@ from slo.model.durations import Duration
 from slo.model.service import SLO, Service
 from slo.model.sli import RatioSLI
 from slo.promql.recorded import BAD_RATE, SLICE_BAD, SLICE_ERROR, TOTAL_RATE, error_ratio_name
-from slo.toolcheck import version
+from slo.tools.toolcheck import version
 from tests.conftest import Backend
 
 pytestmark = pytest.mark.integration

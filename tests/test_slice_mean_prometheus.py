@@ -23,12 +23,12 @@ from click.testing import CliRunner
 
 from generators.prometheus_rules import rule_file
 from slo.cli import main
+from slo.commands.report import report
 from slo.loaders import load
 from slo.local.metrics_text import Series, write_openmetrics
 from slo.local.servers import PrometheusServer
 from slo.local.tsdb import backfill_openmetrics, backfill_rules, only_records, write_rules
 from slo.promql.recorded import SLICE_ERROR
-from slo.report.cli import report
 from tests.conftest import Backend
 from tests.vmserver import VictoriaMetrics
 

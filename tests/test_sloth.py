@@ -454,7 +454,7 @@ def test_default_period_setting_and_alert_windows(tmp_path: Path) -> None:
 
 
 def test_default_period_is_read_from_pyproject(tmp_path: Path) -> None:
-    from slo import config
+    from slo.project import config
 
     (tmp_path / "pyproject.toml").write_text('[tool.slo]\ndefault_period = "28d"\n')
     assert config.default_period(tmp_path) == "28d"
@@ -667,7 +667,7 @@ def test_sloth_series_evaluate_in_promtool(promtool: str, tmp_path: Path) -> Non
 
 
 def test_sloth_compat_setting(tmp_path: Path) -> None:
-    from slo import config
+    from slo.project import config
 
     assert config.sloth_compat(tmp_path) is False
     (tmp_path / "pyproject.toml").write_text("[tool.slo]\nsloth_compat = true\n")
@@ -679,8 +679,8 @@ def test_sloth_compat_setting(tmp_path: Path) -> None:
 
 def test_sloth_compatible_rules_pass_their_generated_promtool_tests(promtool: str, tmp_path: Path) -> None:
     from generators.bundle import artifacts
-    from slo.output import write_tree
-    from slo.toolcheck import check_rules
+    from slo.project.output import write_tree
+    from slo.tools.toolcheck import check_rules
 
     defs = load([UPSTREAM / "test/integration/prometheus/testdata/in-base.yaml"])
     write_tree(tmp_path, artifacts(defs, sloth_compat=True))

@@ -52,7 +52,7 @@ from slo.local.tsdb import backfill_openmetrics
 from slo.model.errors import DefinitionError
 from slo.model.thresholds import RESERVED_ALERT_NAMES, CounterIncrease, HistogramQuantile, RateRatio, Utilisation
 from slo.promql import thresholds as tp
-from slo.toolcheck import check_alertmanager, check_rules
+from slo.tools.toolcheck import check_alertmanager, check_rules
 from tests.conftest import EXAMPLE, Backend, require
 from tests.helpers import amtool_routes, write_artifacts
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from slo.cli import main
 from slo.model.errors import DefinitionError
 from slo.model.selectors import Matcher, Selector, parse_selector
-from slo.toolcheck import check_rules
+from slo.tools.toolcheck import check_rules
 from tests.conftest import Backend, require
 
 SPEC = """

@@ -22,7 +22,7 @@ from typing import Any
 
 from slo.local.tsdb import blocks_in
 from slo.model.errors import Problem, SpecError
-from slo.output import write_atomic
+from slo.project.output import write_atomic
 
 MANIFEST = "slo-backfill.json"
 

@@ -11,7 +11,7 @@ from slo.commands.convert import convert
 from slo.commands.demo import demo
 from slo.commands.explain import explain
 from slo.commands.generate import generate, test_command, validate
-from slo.report.cli import report
+from slo.commands.report import report
 
 COMMANDS: tuple[click.Command, ...] = (
     validate,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from slo.cli_common import definitions, guarded
-from slo.connection_options import prometheus_options
+from slo.commands.common import definitions, guarded
+from slo.commands.connection import prometheus_options
 from slo.model.errors import SpecError
 from slo.report.client import Connection
 
@@ -62,7 +62,7 @@ def backfill(
     from slo.backtest.run import rule_docs, run_backfill
     from slo.local.servers import PrometheusError
     from slo.report.client import PrometheusUnavailable
-    from slo.toolcheck import binary
+    from slo.tools.toolcheck import binary
 
     defs = definitions(sources)
     now = time.time()

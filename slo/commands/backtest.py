@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from slo.cli_common import definitions, guarded
-from slo.connection_options import prometheus_options
+from slo.commands.common import definitions, guarded
+from slo.commands.connection import prometheus_options
 from slo.loaders import Definitions
 from slo.model.errors import Problem, SpecError
 from slo.model.sli import LatencySLI
@@ -70,7 +70,7 @@ def backtest(
     from slo.local.servers import PrometheusError
     from slo.model.durations import Duration
     from slo.report.client import PrometheusUnavailable
-    from slo.toolcheck import binary
+    from slo.tools.toolcheck import binary
 
     now = time.time()
     if since and (start or end):
@@ -132,7 +132,7 @@ def backtest(
         sys.exit(2)
     text = render(result, fmt)
     if output:
-        from slo.output import write_atomic
+        from slo.project.output import write_atomic
 
         write_atomic(Path(output), text)
         click.echo(f"wrote {output} ({fmt}, {len(result.alerts)} alert(s))", err=True)

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from slo.cli_common import AM_BASE_HELP, artifacts, definitions, guarded
-from slo.connection_options import prometheus_options
+from slo.commands.common import AM_BASE_HELP, artifacts, definitions, guarded
+from slo.commands.connection import prometheus_options
 from slo.live_check.findings import FORMATS
 from slo.report.client import Connection
 

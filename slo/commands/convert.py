@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from slo.cli_common import definitions, guarded
+from slo.commands.common import definitions, guarded
 from slo.convert import FORMATS
 
 
@@ -55,7 +55,7 @@ def render(sources: tuple[str, ...], to: str) -> tuple[dict[str, str], list[str]
 @guarded
 def convert(sources: tuple[str, ...], to: str, out: str | None) -> None:
     """Write the definitions as the toolkit's YAML or as OpenSLO v1, so one format can be kept."""
-    from slo.output import write_atomic
+    from slo.project.output import write_atomic
 
     files, notes = render(sources, to)
     for note in notes:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from slo.cli_common import definitions, guarded
+from slo.commands.common import definitions, guarded
 from slo.model.errors import SpecError
 
 

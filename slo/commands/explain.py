@@ -6,8 +6,8 @@ import json
 
 import click
 
-from slo import config
-from slo.cli_common import definitions, guarded
+from slo.commands.common import definitions, guarded
+from slo.project import config
 
 
 @click.command()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from slo import config
-from slo.cli_common import AM_BASE_HELP, artifacts, definitions, guarded, routing_notes, target_problems
+from slo.commands.common import AM_BASE_HELP, artifacts, definitions, guarded, routing_notes, target_problems
 from slo.model.errors import SpecError
+from slo.project import config
 
 
 @click.command()
@@ -18,7 +18,7 @@ from slo.model.errors import SpecError
 @guarded
 def validate(sources: tuple[str, ...]) -> None:
     """Check definitions: exit 0 when valid, 1 with one 'file:line: path: message' per problem."""
-    from slo.checks import promtool_available, semantic, templates
+    from slo.loaders.checks import promtool_available, semantic, templates
 
     defs = definitions(sources)
     target_problems(defs)
@@ -48,7 +48,7 @@ def validate(sources: tuple[str, ...]) -> None:
 def generate(sources: tuple[str, ...], out: str | None, check: bool, am_base: str | None) -> None:
     """Write rules/, rules/tests/, rules/kubernetes/, alertmanager/ (and more) under --out."""
     from generators.bundle import notes
-    from slo.output import diff, write_tree
+    from slo.project.output import diff, write_tree
 
     defs = definitions(sources)
     files = artifacts(defs, am_base)
@@ -84,8 +84,8 @@ def generate(sources: tuple[str, ...], out: str | None, check: bool, am_base: st
 @guarded
 def test_command(sources: tuple[str, ...], out: str | None, am_base: str | None) -> None:
     """Run promtool check/test, amtool check-config and the route tests on the output; exit 1 on any failure."""
-    from slo.output import write_tree
-    from slo.toolcheck import check_alertmanager, check_rules
+    from slo.project.output import write_tree
+    from slo.tools.toolcheck import check_alertmanager, check_rules
 
     if out is not None:
         results = check_rules(Path(out)) + check_alertmanager(Path(out))

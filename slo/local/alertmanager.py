@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from slo.local.servers import LocalServer, PrometheusError
-from slo.toolcheck import alertmanager_binary
+from slo.tools.toolcheck import alertmanager_binary
 
 
 @dataclass

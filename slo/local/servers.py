@@ -23,7 +23,7 @@ from typing import IO, Any, Self
 import yaml
 
 from slo.local.metrics_text import format_number
-from slo.toolcheck import binary
+from slo.tools.toolcheck import binary
 
 
 def free_port() -> int:

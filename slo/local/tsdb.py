@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from slo.toolcheck import binary
+from slo.tools.toolcheck import binary
 
 
 def _run(cmd: list[str], timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from importlib import metadata
 
-from slo.toolcheck import find_tool
+from slo.tools.toolcheck import find_tool
 
 _VERSION = re.compile(r"version\s+v?(\d+\.\d+\.\d+[^\s]*)")
 

@@ -20,7 +20,7 @@ from slo.model.service import SLO, Service
 from slo.model.sli import LatencySLI, PromQLTemplate, RatioSLI, RawRatioSLI, TimeSliceSLI
 from slo.model.thresholds import RawPromQL, ThresholdAlert
 from slo.promql import guards
-from slo.toolcheck import find_tool
+from slo.tools.toolcheck import find_tool
 
 
 def _where(service: Service, slo: SLO) -> str:

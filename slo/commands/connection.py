@@ -60,7 +60,7 @@ def prometheus_options(func: F) -> F:
 
     Bad option values are input errors (exit 1 with one line), whichever order the decorators are in.
     """
-    from slo.cli_common import guarded
+    from slo.commands.common import guarded
 
     @guarded
     @functools.wraps(func)

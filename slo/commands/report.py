@@ -1,7 +1,7 @@
 """``slo report``: one calendar month, ISO week (or span) of SLIs and error budgets from Prometheus.
 
 The work is in :mod:`slo.report.run` and its siblings. Bad input exits 1 (via
-:func:`slo.cli_common.guarded`); an unreachable or failing Prometheus exits 2 with one line on stderr and
+:func:`slo.commands.common.guarded`); an unreachable or failing Prometheus exits 2 with one line on stderr and
 writes nothing: the output is rendered completely before the file is (atomically, mode 0600)
 replaced. So does an answer that is incomplete (server warnings, Thanos/VictoriaMetrics partial
 responses, a part of the query missing), unless ``--allow-partial`` asks for the report anyway
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import click
 
-from slo import config
-from slo.cli_common import guarded
-from slo.connection_options import prometheus_options
+from slo.commands.common import guarded
+from slo.commands.connection import prometheus_options
 from slo.loaders import Definitions, load
+from slo.project import config
 from slo.report.client import Connection, PromClient, PrometheusUnavailable
 from slo.report.compute import MIN_COVERAGE, STATUSES, Report
 from slo.report.periods import resolve, zone
@@ -121,7 +121,7 @@ def report(
     if problem:
         click.echo(f"slo: report: warning: {problem}", err=True)
     if output:
-        from slo.output import remove_stale_temps, write_atomic
+        from slo.project.output import remove_stale_temps, write_atomic
 
         target = Path(output)
         remove_stale_temps(target.parent, name=target.name)

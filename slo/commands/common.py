@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import click
 
-from slo import config
 from slo.loaders import Definitions, load
 from slo.model.errors import SpecError
+from slo.project import config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,7 +26,7 @@ def guarded(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from slo.toolcheck import ToolMissing
+        from slo.tools.toolcheck import ToolMissing
 
         try:
             return func(*args, **kwargs)

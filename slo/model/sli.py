@@ -18,6 +18,7 @@ from slo.model.values import normalise_fraction
 WINDOW_PLACEHOLDER = "{{.window}}"
 
 
+@dataclass(frozen=True)
 class PromQLTemplate:
     """A user-written PromQL expression, kept opaque; ``{{.window}}`` is replaced by a range."""
 

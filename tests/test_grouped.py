@@ -219,9 +219,10 @@ def test_grouped_prometheusrule_objects_are_valid_against_the_crd() -> None:
 
 
 def test_the_tier_labels_the_model_writes_are_reserved() -> None:
-    from slo import model
+    from slo.model.alert_policy import RENAMED_TIER_LABEL, TIER_LABEL
+    from slo.model.grouping import GROUP_RESERVED_LABELS
 
-    assert {model.TIER_LABEL, model.RENAMED_TIER_LABEL} <= model.GROUP_RESERVED_LABELS
+    assert {TIER_LABEL, RENAMED_TIER_LABEL} <= GROUP_RESERVED_LABELS
 
 
 GROUPED_YAML = """\

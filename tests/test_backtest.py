@@ -227,8 +227,7 @@ def test_backtest_lists_exactly_the_alerts_prometheus_fired_live(live: Live, tmp
 # --against: the difference a tighter objective makes, through the command line
 
 VERSION = """\
-from slo import availability, policy, regex, service
-from slo.model import tier
+from slo import availability, policy, regex, service, tier
 
 FAST = policy(tiers=[tier("page", "critical", "5m", "1m", 0.001, for_="6s")], keep_firing_for=None, absent_for="6s")
 live = service(
